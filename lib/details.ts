@@ -1,0 +1,56 @@
+// Building blocks for the typed `details` of catalog entries, and the phrases that make a
+// catalog message specific. Every user-derived string is redacted before it reaches a message.
+import { Type, type TProperties } from '@sinclair/typebox'
+import { redactString } from './redact'
+
+export const Model = {
+  model: Type.Optional(Type.String({ description: 'The model the request named' }))
+} satisfies TProperties
+
+export const RetryAfter = {
+  retry_after_ms: Type.Optional(Type.Integer({
+    minimum: 0,
+    description: 'How long to wait before retrying, in ms; sent as retry-after / retry-after-ms, capped at 60 s'
+  }))
+} satisfies TProperties
+
+export const Provider = {
+  provider: Type.Optional(Type.String({ description: 'The upstream provider concerned' }))
+} satisfies TProperties
+
+export const RejectionReason = Type.Object({
+  code: Type.String({ description: 'The catalog code this reason alone would produce' }),
+  message: Type.String()
+}, { $id: 'GatewayRejectionReason' })
+
+export const ProviderRejection = Type.Object({
+  provider: Type.String(),
+  reasons: Type.Array(Type.Omit(RejectionReason, ['$id']))
+})
+
+/** Details of every capability-routing failure: the model and why each provider was rejected. */
+export const Routing = {
+  ...Model,
+  param: Type.Optional(Type.String({ description: 'The request field to change' })),
+  providers: Type.Optional(Type.Array(ProviderRejection, { description: 'Each provider considered and every reason it was rejected' }))
+} satisfies TProperties
+
+export const Field = {
+  param: Type.String({ description: 'Path of the request field concerned, e.g. messages[0].role' })
+} satisfies TProperties
+
+export function quote (value: string): string {
+  return `'${redactString(value, 100)}'`
+}
+
+export function modelSubject (details: { model?: string }): string | undefined {
+  return details.model === undefined ? undefined : `model ${quote(details.model)}`
+}
+
+export function fieldSubject (details: { param: string }): string {
+  return quote(details.param)
+}
+
+export function providerSubject (details: { provider?: string }): string | undefined {
+  return details.provider === undefined ? undefined : `provider ${quote(details.provider)}`
+}

@@ -1,0 +1,22 @@
+// The catalog as a Markdown table, for READMEs and docs sites: generated, never written by hand.
+import { catalog, codes } from './catalog'
+import { anthropicType } from './envelopes/anthropic'
+
+function cell (text: string): string {
+  return text.replace(/\|/g, '\\|')
+}
+
+export function catalogTable (): string {
+  const rows = codes.map((code) => {
+    const entry = catalog[code]
+    const details = Object.entries(entry.details.properties)
+      .map(([key, schema]) => (entry.details.required ?? []).includes(key) ? `\`${key}\`` : `\`${key}?\``)
+      .join(' ')
+    return `| \`${code}\` | ${entry.status === 0 ? '0 (not sent)' : entry.status} | \`${entry.type}\` | \`${anthropicType(entry)}\` | ${entry.retryable ? 'yes' : 'no'} | ${entry.param === null ? '' : `\`${entry.param}\``} | ${cell(entry.message)} | ${details} |`
+  })
+  return [
+    '| code | status | OpenAI `type` | Anthropic `type` | retryable | param | message | details |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows
+  ].join('\n')
+}

@@ -1,0 +1,55 @@
+// The Anthropic Messages error envelope. @anthropic-ai/sdk reads `error.details.error_code` into
+// `err.errorCode` and the `request-id` header into `err.requestID`.
+import { Type } from '@sinclair/typebox'
+import { catalog, type GatewayErrorCode } from '../catalog'
+import { NullableString, stringEnum, type Envelope, type ErrorInstance, type ResolvedEntry } from './envelope'
+
+const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error'
+}
+
+export function anthropicType (entry: Pick<ResolvedEntry, 'status' | 'overload'>): string {
+  if (entry.overload) return 'overloaded_error'
+  return TYPE_BY_STATUS[entry.status] ?? (entry.status >= 500 ? 'api_error' : 'invalid_request_error')
+}
+
+export function anthropicSchema<C extends GatewayErrorCode> (codes: readonly C[]) {
+  return Type.Object({
+    type: Type.Literal('error'),
+    error: Type.Object({
+      type: stringEnum(codes.map((code) => anthropicType(catalog[code]))),
+      message: Type.String(),
+      details: Type.Object({
+        error_code: stringEnum(codes, 'The catalog code'),
+        param: NullableString,
+        retryable: Type.Boolean()
+      }, { additionalProperties: true })
+    }),
+    request_id: Type.String()
+  })
+}
+
+export const anthropicEnvelope: Envelope = {
+  name: 'anthropic',
+  contentType: 'application/json; charset=utf-8',
+  requestIdHeader: 'request-id',
+  schemaId: (status) => `AnthropicError${status}`,
+  schema: anthropicSchema,
+  body: (error: ErrorInstance) => ({
+    type: 'error',
+    error: {
+      type: anthropicType(error.entry),
+      message: error.message,
+      details: { ...error.details, error_code: error.entry.code, param: error.param, retryable: error.entry.retryable }
+    },
+    request_id: error.requestId
+  }),
+  sseFrame: (body) => `event: error\ndata: ${body}\n\n`
+}

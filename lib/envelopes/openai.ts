@@ -1,0 +1,38 @@
+// The OpenAI error envelope: what the openai SDK, the Vercel AI SDK and most gateways' clients read.
+import { Type } from '@sinclair/typebox'
+import { catalog, type GatewayErrorCode } from '../catalog'
+import { NullableString, OpenDetails, stringEnum, type Envelope, type ErrorInstance } from './envelope'
+
+export function openAISchema<C extends GatewayErrorCode> (codes: readonly C[]) {
+  return Type.Object({
+    error: Type.Object({
+      message: Type.String({ description: 'The catalog message, made specific by the details when they name the subject' }),
+      type: stringEnum(codes.map((code) => catalog[code].type)),
+      code: stringEnum(codes, 'The catalog code'),
+      param: NullableString,
+      request_id: Type.String(),
+      retryable: Type.Boolean({ description: 'Whether sending the same request again can succeed' }),
+      details: Type.Optional(OpenDetails)
+    })
+  })
+}
+
+export const openAIEnvelope: Envelope = {
+  name: 'openai',
+  contentType: 'application/json; charset=utf-8',
+  requestIdHeader: 'x-request-id',
+  schemaId: (status) => `GatewayError${status}`,
+  schema: openAISchema,
+  body: (error: ErrorInstance) => ({
+    error: {
+      message: error.message,
+      type: error.entry.type,
+      code: error.entry.code,
+      param: error.param,
+      request_id: error.requestId,
+      retryable: error.entry.retryable,
+      details: error.details
+    }
+  }),
+  sseFrame: (body) => `data: ${body}\n\n`
+}

@@ -1,0 +1,196 @@
+// Wiring only: options, decorators, the error and not-found handlers, and the onRoute hook.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { createRouteTable } from './allowed-methods'
+import { isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
+import { envelopeNames, envelopes, isEnvelopeName, type EnvelopeName } from './envelopes'
+import { createSender, kRouteErrorContext, type GatewayErrorEvent, type RouteErrorContext, type SendGatewayError } from './reply'
+import { createRouteErrorSchemas } from './route-schemas'
+import { translateError } from './translate'
+
+export interface GatewayErrorsOptions {
+  /** The envelope of error replies, unless a route chooses another. Default `openai`. */
+  envelope?: EnvelopeName
+  /** Serve RFC 9457 problem details to clients that send `Accept: application/problem+json`. Default false. */
+  negotiate?: boolean
+  /** Install the plugin's error handler. Set false when the app has its own; call `reply.gatewayErrorFrom(err)` there. Default true. */
+  errorHandler?: boolean
+  /** Install the not-found handler (404 resource_not_found, or 405 method_not_allowed with Allow). Default true. */
+  notFoundHandler?: boolean
+  /** Attach the error response schemas to every route registered after the plugin. Default true. */
+  routeSchemas?: boolean
+  /** Called once for every gateway error, client_disconnected included. For logs and metrics. */
+  onGatewayError?: (event: GatewayErrorEvent) => void
+  /** Check details against the code's schema and log a warning on mismatch. Default: not in production. */
+  checkDetails?: boolean
+  /** When a route emits a code it did not declare: `warn` (log), `error` (log and reply internal_error) or `off`. Default: `warn`, `off` in production. */
+  undeclaredCodes?: 'off' | 'warn' | 'error'
+  /** Options for fast-json-stringify, as Fastify's own `serializerOpts`. */
+  serializerOpts?: Record<string, unknown>
+}
+
+/** Per-route choices, under the route's `config.gatewayErrors`. */
+export interface RouteGatewayErrorsConfig {
+  /** The envelope of this route's error replies, e.g. `anthropic` for /v1/messages. */
+  envelope?: EnvelopeName
+  /** The codes this route may return: only their statuses are documented, with `code` narrowed to them. */
+  codes?: readonly GatewayErrorCode[]
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Replies with a catalog error: its status, headers and body in the route's envelope. */
+    gatewayError<C extends GatewayErrorCode>(code: C, details?: GatewayErrorDetails<C>): FastifyReply
+    /** Translates anything thrown into a catalog error and replies with it. For apps with their own error handler. */
+    gatewayErrorFrom(error: unknown): FastifyReply
+  }
+  interface FastifyContextConfig {
+    gatewayErrors?: RouteGatewayErrorsConfig
+  }
+}
+
+const PREFIX = 'fastify-gateway-errors'
+const OPTION_KEYS = new Set(['envelope', 'negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'onGatewayError', 'checkDetails', 'undeclaredCodes', 'serializerOpts'])
+
+function fail (message: string): never {
+  throw new TypeError(`${PREFIX}: ${message}`)
+}
+
+function checkBoolean (options: Record<string, unknown>, key: string): void {
+  if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`option '${key}' must be a boolean`)
+}
+
+export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOptions, 'envelope' | 'negotiate' | 'errorHandler' | 'notFoundHandler' | 'routeSchemas' | 'checkDetails' | 'undeclaredCodes'>> & GatewayErrorsOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('options must be an object')
+  const options = input as Record<string, unknown>
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}'; known options: ${[...OPTION_KEYS].join(', ')}`)
+  }
+  if (options.envelope !== undefined && !isEnvelopeName(options.envelope)) fail(`option 'envelope' must be one of ${envelopeNames.join(', ')}`)
+  for (const key of ['negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'checkDetails']) checkBoolean(options, key)
+  if (options.onGatewayError !== undefined && typeof options.onGatewayError !== 'function') fail("option 'onGatewayError' must be a function")
+  if (options.undeclaredCodes !== undefined && !['off', 'warn', 'error'].includes(options.undeclaredCodes as string)) fail("option 'undeclaredCodes' must be 'off', 'warn' or 'error'")
+  if (options.serializerOpts !== undefined && (options.serializerOpts === null || typeof options.serializerOpts !== 'object')) fail("option 'serializerOpts' must be an object")
+  const production = process.env.NODE_ENV === 'production'
+  const valid = options as GatewayErrorsOptions
+  return {
+    ...valid,
+    envelope: valid.envelope ?? 'openai',
+    negotiate: valid.negotiate ?? false,
+    errorHandler: valid.errorHandler ?? true,
+    notFoundHandler: valid.notFoundHandler ?? true,
+    routeSchemas: valid.routeSchemas ?? true,
+    checkDetails: valid.checkDetails ?? !production,
+    undeclaredCodes: valid.undeclaredCodes ?? (production ? 'off' : 'warn')
+  }
+}
+
+function routeConfig (route: RouteOptions): { envelope: EnvelopeName | undefined, codes: GatewayErrorCode[] | undefined } {
+  const config = (route.config as { gatewayErrors?: unknown } | undefined)?.gatewayErrors
+  if (config === undefined) return { envelope: undefined, codes: undefined }
+  const where = `route ${String(route.method)} ${route.url}: config.gatewayErrors`
+  if (config === null || typeof config !== 'object') fail(`${where} must be an object`)
+  const { envelope, codes } = config as { envelope?: unknown, codes?: unknown }
+  if (envelope !== undefined && !isEnvelopeName(envelope)) fail(`${where}.envelope must be one of ${envelopeNames.join(', ')}`)
+  if (codes !== undefined) {
+    if (!Array.isArray(codes)) fail(`${where}.codes must be an array of catalog codes`)
+    const unknown = codes.filter((code) => !isGatewayErrorCode(code))
+    if (unknown.length > 0) fail(`${where}.codes has codes not in the catalog: ${unknown.map(String).join(', ')}`)
+  }
+  return { envelope, codes: codes as GatewayErrorCode[] | undefined }
+}
+
+function addRouteHook (route: RouteOptions, hook: onRequestHookHandler): void {
+  const existing = route.onRequest
+  route.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])]
+}
+
+function retryAfterFromHeader (reply: FastifyReply): number | undefined {
+  const header = Number(reply.getHeader('retry-after'))
+  return Number.isFinite(header) && header >= 0 ? header * 1000 : undefined
+}
+
+async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: GatewayErrorsOptions): Promise<void> {
+  if (fastify.hasReplyDecorator('gatewayError')) fail('already registered on this instance; register it once, at the root')
+  const options = validateOptions(rawOptions)
+  const defaultEnvelope = envelopes[options.envelope]
+  const negotiated = options.negotiate ? envelopes.problem : undefined
+  const send: SendGatewayError = createSender({
+    envelope: defaultEnvelope,
+    negotiated,
+    onGatewayError: options.onGatewayError,
+    checkDetails: options.checkDetails,
+    undeclared: options.undeclaredCodes
+  })
+
+  const sendTranslated = (reply: FastifyReply, error: unknown): FastifyReply => {
+    const translation = translateError(error)
+    const request = reply.request
+    if (translation.unexpected) request.log.error({ err: error }, `${PREFIX}: unexpected error, replying ${translation.code}`)
+    let details = translation.details
+    if (translation.code === 'rate_limit_exceeded' && details?.retry_after_ms === undefined) {
+      const wait = retryAfterFromHeader(reply)
+      if (wait !== undefined) details = { ...details, retry_after_ms: wait }
+    }
+    const code = reply.raw.destroyed && !reply.raw.writableFinished ? 'client_disconnected' : translation.code
+    return send(reply, code, details, error)
+  }
+
+  fastify.decorateRequest(kRouteErrorContext as unknown as string, null)
+  fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode, details?: unknown) {
+    return send(this, code, details)
+  })
+  fastify.decorateReply('gatewayErrorFrom', function (this: FastifyReply, error: unknown) {
+    return sendTranslated(this, error)
+  })
+
+  if (options.errorHandler) {
+    fastify.setErrorHandler(function gatewayErrorHandler (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+      return sendTranslated(reply, error)
+    })
+  }
+
+  const table = createRouteTable({
+    ignoreTrailingSlash: fastify.initialConfig.ignoreTrailingSlash,
+    ignoreDuplicateSlashes: fastify.initialConfig.ignoreDuplicateSlashes,
+    caseSensitive: fastify.initialConfig.caseSensitive
+  })
+  if (options.notFoundHandler) {
+    fastify.setNotFoundHandler(function gatewayNotFoundHandler (request: FastifyRequest, reply: FastifyReply) {
+      const allowed = table.allowed(request.url)
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
+        reply.header('allow', allowed.join(', '))
+        return send(reply, 'method_not_allowed', { method: request.method, allowed })
+      }
+      return send(reply, 'resource_not_found', undefined)
+    })
+  }
+
+  const routeSchemas = options.routeSchemas
+    ? createRouteErrorSchemas({
+      envelopes: Object.values(envelopes),
+      alternates: negotiated === undefined ? [] : [negotiated],
+      serializerOpts: options.serializerOpts
+    })
+    : undefined
+  for (const schema of routeSchemas?.shared ?? []) fastify.addSchema(schema)
+
+  fastify.addHook('onRoute', function (this: FastifyInstance, route: RouteOptions) {
+    table.add(route.method, route.url)
+    const config = routeConfig(route)
+    const envelope = config.envelope === undefined ? defaultEnvelope : envelopes[config.envelope]
+    routeSchemas?.attach(route, this, envelope, config.codes)
+    if (envelope !== defaultEnvelope || config.codes !== undefined) {
+      const context: RouteErrorContext = { envelope, declared: config.codes === undefined ? undefined : new Set(config.codes) }
+      addRouteHook(route, function setRouteErrorContext (request, _reply, done) {
+        (request as unknown as Record<symbol, RouteErrorContext>)[kRouteErrorContext] = context
+        done()
+      })
+    }
+  })
+}
+
+export const gatewayErrors = fp(gatewayErrorsPlugin, {
+  fastify: '5.x',
+  name: 'fastify-gateway-errors'
+})

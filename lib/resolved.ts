@@ -1,0 +1,19 @@
+// Per code, everything about a reply that does not depend on the request: computed once.
+import { catalog, codes, type GatewayErrorCode } from './catalog'
+import type { ResolvedEntry } from './envelopes'
+
+export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> = Object.fromEntries(
+  codes.map((code): [GatewayErrorCode, ResolvedEntry] => {
+    const entry = catalog[code]
+    return [code, Object.freeze({
+      code,
+      status: entry.status,
+      message: entry.message,
+      type: entry.type,
+      param: entry.param,
+      retryable: entry.retryable,
+      overload: entry.overload,
+      shouldRetry: entry.retryable ? 'true' : 'false'
+    })]
+  })
+) as Record<GatewayErrorCode, ResolvedEntry>

@@ -1,0 +1,114 @@
+// Attaches the error schemas to every route, and shares one compiled serializer per schema across
+// all routes: Fastify would otherwise compile a serializer per route per status at start-up.
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
+import { catalog, codesWithStatus, statuses, type GatewayErrorCode, type GatewayErrorStatus } from './catalog'
+import type { Envelope } from './envelopes'
+import { errorSchema } from './schemas'
+
+type Serializer = (doc: unknown) => string
+type SerializerCompiler = (definition: { schema: unknown, method: string, url: string, httpStatus: string, contentType?: string }) => Serializer
+
+export interface RouteErrorSchemas {
+  /** The schemas to register with `addSchema` (full catalog, one per envelope and status). */
+  readonly shared: readonly object[]
+  /** Adds the error responses a route does not declare itself, and the shared serializers. */
+  attach (route: RouteOptions, instance: FastifyInstance, envelope: Envelope, codes: readonly GatewayErrorCode[] | undefined): void
+}
+
+export interface RouteSchemaOptions {
+  envelopes: readonly Envelope[]
+  /** Extra content types served by negotiation, e.g. problem+json: (envelope, schema) pairs. */
+  alternates: readonly Envelope[]
+  serializerOpts?: Record<string, unknown>
+}
+
+function mediaType (contentType: string): string {
+  return contentType.split(';')[0] as string
+}
+
+function declaresStatus (response: Record<string, unknown>, status: number): boolean {
+  return Object.hasOwn(response, String(status)) || Object.hasOwn(response, `${String(status)[0]}xx`) || Object.hasOwn(response, 'default')
+}
+
+export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErrorSchemas {
+  const fullSchemas = new Map<string, object>()
+  const refs = new Map<string, object>()
+  const narrowed = new Map<string, object>()
+  const compiled = new WeakMap<object, Serializer>()
+  const ownSchemas = new WeakMap<object, object>()
+  const defaultCompilers = new WeakMap<FastifyInstance, SerializerCompiler>()
+  const buildDefault = SerializerSelector()
+
+  for (const envelope of new Set([...options.envelopes, ...options.alternates])) {
+    for (const status of statuses) {
+      const schema = errorSchema(envelope, status)
+      const ref = { $ref: `${envelope.schemaId(status)}#` }
+      fullSchemas.set(envelope.schemaId(status), schema)
+      refs.set(`${envelope.name}:${status}`, ref)
+      ownSchemas.set(ref, schema)
+    }
+  }
+
+  function schemaFor (envelope: Envelope, status: GatewayErrorStatus, codes: readonly GatewayErrorCode[] | undefined): object {
+    if (codes === undefined) return refs.get(`${envelope.name}:${status}`) as object
+    const forStatus = codes.filter((code) => catalog[code].status === status)
+    if (forStatus.length === codesWithStatus(status).length) return refs.get(`${envelope.name}:${status}`) as object
+    const key = `${envelope.name}:${status}:${forStatus.join(',')}`
+    let schema = narrowed.get(key)
+    if (schema === undefined) {
+      schema = errorSchema(envelope, status, forStatus)
+      narrowed.set(key, schema)
+      ownSchemas.set(schema, schema)
+    }
+    return schema
+  }
+
+  function serializerOf (schema: object): Serializer | undefined {
+    const own = ownSchemas.get(schema)
+    if (own === undefined) return undefined
+    let serializer = compiled.get(own)
+    if (serializer === undefined) {
+      serializer = buildDefault(undefined, options.serializerOpts)({ schema: own, method: '', url: '', httpStatus: '' }) as Serializer
+      compiled.set(own, serializer)
+    }
+    return serializer
+  }
+
+  function fallbackCompiler (instance: FastifyInstance): SerializerCompiler {
+    const configured = instance.serializerCompiler as SerializerCompiler | undefined
+    if (configured !== undefined) return configured
+    let compiler = defaultCompilers.get(instance)
+    if (compiler === undefined) {
+      compiler = buildDefault(instance.getSchemas(), options.serializerOpts) as SerializerCompiler
+      defaultCompilers.set(instance, compiler)
+    }
+    return compiler
+  }
+
+  return {
+    shared: [...fullSchemas.values()],
+    attach (route, instance, envelope, codes) {
+      const schema: FastifySchema = route.schema ?? {}
+      const response = { ...(schema.response as Record<string, unknown> | undefined) }
+      const routeStatuses = codes === undefined ? statuses : statuses.filter((status) => codes.some((code) => catalog[code].status === status))
+      for (const status of routeStatuses) {
+        if (declaresStatus(response, status)) continue
+        const primary = schemaFor(envelope, status, codes)
+        response[status] = options.alternates.length === 0
+          ? primary
+          : {
+              description: `Error ${status}`,
+              content: Object.fromEntries([
+                [mediaType(envelope.contentType), { schema: primary }],
+                ...options.alternates.filter((alt) => alt !== envelope).map((alt) => [mediaType(alt.contentType), { schema: schemaFor(alt, status, codes) }])
+              ])
+            }
+      }
+      route.schema = { ...schema, response }
+      const original = route.serializerCompiler as SerializerCompiler | undefined
+      route.serializerCompiler = ((definition: Parameters<SerializerCompiler>[0]) =>
+        serializerOf(definition.schema as object) ?? (original ?? fallbackCompiler(instance))(definition)) as RouteOptions['serializerCompiler']
+    }
+  }
+}

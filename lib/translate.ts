@@ -1,0 +1,113 @@
+// Anything thrown, or passed to reply.send(err), becomes exactly one catalog code.
+import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { isGatewayError } from './gateway-error'
+import { redactString } from './redact'
+
+export interface Translation {
+  code: GatewayErrorCode
+  details?: Record<string, unknown>
+  /** Whether the original error is unexpected and must be logged at error level. */
+  unexpected: boolean
+}
+
+interface AjvError {
+  keyword?: unknown
+  instancePath?: unknown
+  params?: Record<string, unknown>
+  message?: unknown
+}
+
+// The nearest code for an error that only brings an HTTP status.
+const CODE_BY_STATUS: Readonly<Record<number, GatewayErrorCode>> = {
+  400: 'invalid_request',
+  401: 'invalid_api_key',
+  402: 'insufficient_quota',
+  403: 'insufficient_permissions',
+  404: 'resource_not_found',
+  405: 'method_not_allowed',
+  409: 'state_precondition_failed',
+  410: 'resource_not_found',
+  412: 'state_precondition_failed',
+  413: 'payload_too_large',
+  422: 'invalid_request',
+  429: 'rate_limit_exceeded',
+  500: 'internal_error',
+  502: 'upstream_error',
+  503: 'service_unavailable',
+  504: 'upstream_timeout'
+}
+
+const FASTIFY_REASONS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported Content-Type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty but Content-Type is application/json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'the URL is malformed',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'the body is larger than the limit'
+}
+
+const VALUE_KEYWORDS = new Set([
+  'type', 'enum', 'const', 'format', 'pattern', 'multipleOf',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
+  'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties'
+])
+
+/** `/messages/0/role` → `messages[0].role` */
+export function fieldPath (instancePath: string, child?: unknown): string {
+  const segments = instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (typeof child === 'string' && child !== '') segments.push(child)
+  let path = ''
+  for (const segment of segments) {
+    path += /^\d+$/.test(segment) ? `[${segment}]` : (path === '' ? segment : `.${segment}`)
+  }
+  return redactString(path, 120)
+}
+
+function translateValidation (errors: readonly AjvError[]): Translation {
+  const error = errors.find((e) => e.keyword === 'required' || e.keyword === 'additionalProperties' || VALUE_KEYWORDS.has(String(e.keyword))) ?? errors[0]
+  const path = typeof error?.instancePath === 'string' ? error.instancePath : ''
+  const reason = typeof error?.message === 'string' ? redactString(error.message, 160) : undefined
+  switch (error?.keyword) {
+    case 'required':
+      return { code: 'missing_required_parameter', details: { param: fieldPath(path, error.params?.missingProperty) }, unexpected: false }
+    case 'additionalProperties':
+      return { code: 'unknown_field', details: { param: fieldPath(path, error.params?.additionalProperty) }, unexpected: false }
+  }
+  if (path !== '' && VALUE_KEYWORDS.has(String(error?.keyword))) {
+    return { code: 'invalid_parameter_value', details: { param: fieldPath(path), reason }, unexpected: false }
+  }
+  return { code: 'invalid_request', details: path === '' ? { reason } : { param: fieldPath(path), reason }, unexpected: false }
+}
+
+function statusOf (error: Record<string, unknown>): number | undefined {
+  const status = error.statusCode ?? error.status
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : undefined
+}
+
+/** Translates anything thrown into one catalog code and its details. Never throws. */
+export function translateError (error: unknown): Translation {
+  if (isGatewayError(error)) {
+    return isGatewayErrorCode(error.code)
+      ? { code: error.code, details: error.details as Record<string, unknown> | undefined, unexpected: false }
+      : { code: 'internal_error', unexpected: true }
+  }
+  if (typeof error !== 'object' || error === null) return { code: 'internal_error', unexpected: true }
+  try {
+    const err = error as Record<string, unknown>
+    if (Array.isArray(err.validation) && err.validation.length > 0) return translateValidation(err.validation as AjvError[])
+    const fastifyCode = typeof err.code === 'string' ? err.code : undefined
+    if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return { code: 'payload_too_large', unexpected: false }
+    if (fastifyCode !== undefined && Object.hasOwn(FASTIFY_REASONS, fastifyCode)) {
+      return { code: 'invalid_request', details: { reason: FASTIFY_REASONS[fastifyCode] }, unexpected: false }
+    }
+    const status = statusOf(err)
+    if (status === undefined) return { code: 'internal_error', unexpected: true }
+    const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'invalid_request' : 'internal_error')
+    if (code === 'invalid_request' && err.expose === true && typeof err.message === 'string') {
+      return { code, details: { reason: redactString(err.message, 160) }, unexpected: false }
+    }
+    return { code, unexpected: status >= 500 }
+  } catch {
+    return { code: 'internal_error', unexpected: true } // a hostile object: getters that throw, proxies
+  }
+}

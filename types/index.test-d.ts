@@ -1,0 +1,46 @@
+import Fastify, { type FastifyReply } from 'fastify'
+import { expectAssignable, expectError, expectType } from 'tsd'
+import gatewayErrors, {
+  GatewayError, GatewayErrorSchemas, type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type CodesWithStatus
+} from '..'
+
+const app = Fastify()
+app.register(gatewayErrors)
+app.register(gatewayErrors, { envelope: 'anthropic', negotiate: true, onGatewayError: (event) => { expectType<GatewayErrorCode>(event.code) } })
+expectError(app.register(gatewayErrors, { envelope: 'xml' }))
+
+app.get('/x', async (_request, reply) => {
+  expectType<FastifyReply>(reply.gatewayError('model_not_found', { model: 'gpt-9' }))
+  reply.gatewayError('internal_error')
+  reply.gatewayError('context_length_exceeded', { requested_tokens: 10, max_context_tokens: 5 })
+  // an unknown code is a compile error
+  expectError(reply.gatewayError('no_such_code'))
+  // details are checked per code
+  expectError(reply.gatewayError('model_not_found', { model: 42 }))
+  expectError(reply.gatewayError('context_length_exceeded', { requested_tokens: 10 }))
+  expectError(reply.gatewayError('rate_limit_exceeded', { retry_after_ms: 'soon' }))
+  return reply.gatewayErrorFrom(new Error('x'))
+})
+
+app.get('/declared', { config: { gatewayErrors: { codes: ['model_not_found'], envelope: 'openai' } } }, async () => 'ok')
+expectError(app.get('/bad', { config: { gatewayErrors: { codes: ['nope'] } } }, async () => 'ok'))
+
+expectError(new GatewayError('nope'))
+expectError(new GatewayError('model_not_found', { model: 1 }))
+const error = new GatewayError('model_not_found', { model: 'm' })
+expectType<'model_not_found'>(error.code)
+expectType<{ model: string } | undefined>(error.details)
+
+declare const anyError: GatewayError
+if (anyError.is('context_length_exceeded')) {
+  expectType<number | undefined>(anyError.details?.requested_tokens)
+}
+
+expectType<{ model: string }>({} as GatewayErrorDetails<'model_not_found'>)
+expectAssignable<CodesWithStatus<404>>('model_not_found')
+expectError<CodesWithStatus<404>>('rate_limit_exceeded')
+
+declare const body: GatewayErrorBody<404>
+expectType<'model_not_found' | 'resource_not_found'>(body.error.code)
+expectType<string | null>(body.error.param)
+expectType<string>(GatewayErrorSchemas[429].$id as string)
