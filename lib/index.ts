@@ -24,6 +24,7 @@ export { MAX_RETRY_AFTER_MS } from './reply'
 export type { GatewayErrorEvent } from './reply'
 export { resolvedEntries } from './resolved'
 export { catalogTable } from './docs'
+export * from './routing'
 
 export const fastifyGatewayErrors = gatewayErrors
 export default gatewayErrors
