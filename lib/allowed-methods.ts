@@ -8,23 +8,31 @@ export interface RouteTable {
   allowed (url: string): string[]
 }
 
+// Routes are only recorded at start-up; the mirror router is built on the first unknown request.
 export function createRouteTable (options: { ignoreTrailingSlash?: boolean, ignoreDuplicateSlashes?: boolean, caseSensitive?: boolean } = {}): RouteTable {
-  const router = FindMyWay({ ...options, allowUnsafeRegex: true })
+  const pending: Array<[string, string]> = []
   const methods = new Set<string>()
+  const router = FindMyWay({ ...options, allowUnsafeRegex: true })
   /* c8 ignore next */
   const noop = (): void => {}
+  function build (): void {
+    for (const [method, url] of pending.splice(0)) {
+      try {
+        router.on(method as FindMyWay.HTTPMethod, url, noop)
+      } catch {
+        // a duplicate (HEAD added twice, a constrained twin): the first is enough to answer Allow
+      }
+    }
+  }
   return {
     add (method, url) {
       for (const m of Array.isArray(method) ? method : [method]) {
         methods.add(m)
-        try {
-          router.on(m as FindMyWay.HTTPMethod, url, noop)
-        } catch {
-          // a duplicate (HEAD added twice, a constrained twin): the first is enough to answer Allow
-        }
+        pending.push([m, url])
       }
     },
     allowed (url) {
+      if (pending.length > 0) build()
       const query = url.indexOf('?')
       const path = query === -1 ? url : url.slice(0, query)
       const found: string[] = []

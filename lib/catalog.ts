@@ -196,8 +196,8 @@ export const catalog = {
     retryable: true,
     overload: true,
     param: 'model',
-    details: { ...Routing, ...RetryAfter },
-    subject: modelSubject
+    details: { ...Routing, ...RetryAfter, ...Provider },
+    subject: (d) => modelSubject(d) ?? providerSubject(d)
   }),
   no_compatible_endpoint: entry({
     status: 400,

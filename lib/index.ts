@@ -1,6 +1,6 @@
 import { gatewayErrors } from './plugin'
 
-export { gatewayErrors, validateOptions } from './plugin'
+export { gatewayErrors, gatewayFrameworkErrors, validateOptions } from './plugin'
 export type { GatewayErrorsOptions, RouteGatewayErrorsConfig } from './plugin'
 export {
   catalog, codes, sendableCodes, statuses, isGatewayErrorCode, codesWithStatus
@@ -23,6 +23,8 @@ export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './envelopes/problem'
 export { MAX_RETRY_AFTER_MS } from './reply'
 export type { GatewayErrorEvent } from './reply'
 export { resolvedEntries } from './resolved'
+export { fetchUpstream } from './upstream'
+export type { UpstreamOptions } from './upstream'
 export { catalogTable } from './docs'
 export * from './routing'
 

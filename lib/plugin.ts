@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import { createRouteTable } from './allowed-methods'
 import { isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
 import { envelopeNames, envelopes, isEnvelopeName, type EnvelopeName } from './envelopes'
-import { createSender, kRouteErrorContext, type GatewayErrorEvent, type RouteErrorContext, type SendGatewayError } from './reply'
+import { GatewayError } from './gateway-error'
+import { createSender, kDisconnectRecorded, kRouteErrorContext, kStartedAt, type GatewayErrorEvent, type RouteErrorContext } from './reply'
 import { createRouteErrorSchemas } from './route-schemas'
 import { translateError } from './translate'
 
@@ -44,12 +45,28 @@ declare module 'fastify' {
     /** Translates anything thrown into a catalog error and replies with it. For apps with their own error handler. */
     gatewayErrorFrom(error: unknown): FastifyReply
   }
+  interface FastifyRequest {
+    /** Aborts when the client closes the connection before the reply completes; pass it to upstream fetches. */
+    readonly abortSignal: AbortSignal
+  }
   interface FastifyContextConfig {
     gatewayErrors?: RouteGatewayErrorsConfig
   }
 }
 
 const PREFIX = 'fastify-gateway-errors'
+const translators = new WeakMap<FastifyInstance, (reply: FastifyReply, error: unknown) => FastifyReply>()
+const kReply = Symbol('fastify-gateway-errors.reply')
+const kAbortController = Symbol('fastify-gateway-errors.abort-controller')
+
+function controllerOf (request: Record<symbol, AbortController | null>): AbortController {
+  let controller = request[kAbortController] as AbortController | null
+  if (controller === null) {
+    controller = new AbortController()
+    request[kAbortController] = controller
+  }
+  return controller
+}
 const OPTION_KEYS = new Set(['envelope', 'negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'onGatewayError', 'checkDetails', 'undeclaredCodes', 'serializerOpts'])
 
 function fail (message: string): never {
@@ -115,7 +132,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   const options = validateOptions(rawOptions)
   const defaultEnvelope = envelopes[options.envelope]
   const negotiated = options.negotiate ? envelopes.problem : undefined
-  const send: SendGatewayError = createSender({
+  const { send, recordDisconnect } = createSender({
     envelope: defaultEnvelope,
     negotiated,
     onGatewayError: options.onGatewayError,
@@ -132,11 +149,37 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       const wait = retryAfterFromHeader(reply)
       if (wait !== undefined) details = { ...details, retry_after_ms: wait }
     }
-    const code = reply.raw.destroyed && !reply.raw.writableFinished ? 'client_disconnected' : translation.code
-    return send(reply, code, details, error)
+    return send(reply, translation.code, details, error, translation.trusted)
   }
 
+  translators.set(fastify, sendTranslated)
   fastify.decorateRequest(kRouteErrorContext as unknown as string, null)
+  fastify.decorateRequest(kDisconnectRecorded as unknown as string, false)
+  fastify.decorateRequest(kReply as unknown as string, null)
+  fastify.decorateRequest(kAbortController as unknown as string, null)
+  fastify.decorateRequest('abortSignal', {
+    getter (this: FastifyRequest) {
+      const self = this as unknown as Record<symbol, AbortController | null>
+      return controllerOf(self).signal
+    }
+  })
+
+  // The client left before the reply completed: record it once, and cancel what the handler
+  // is waiting for (its upstream fetch, if it passed request.abortSignal).
+  fastify.decorateRequest(kStartedAt as unknown as string, 0)
+  fastify.addHook('onRequest', function keepReply (request, reply, done) {
+    const self = request as unknown as Record<symbol, unknown>
+    self[kReply] = reply
+    self[kStartedAt] = performance.now()
+    done()
+  })
+  fastify.addHook('onRequestAbort', function recordAbort (request, done) {
+    const self = request as unknown as Record<symbol, unknown>
+    controllerOf(self as Record<symbol, AbortController | null>).abort(new GatewayError('client_disconnected'))
+    const reply = self[kReply] as FastifyReply | null
+    if (reply !== null && !reply.raw.writableFinished) recordDisconnect(reply)
+    done()
+  })
   fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode, details?: unknown) {
     return send(this, code, details)
   })
@@ -188,6 +231,19 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       })
     }
   })
+}
+
+/**
+ * Fastify answers a malformed URL (FST_ERR_BAD_URL) and a failed async constraint before any plugin
+ * hook or handler runs, unless the server is created with `frameworkErrors`:
+ * `Fastify({ frameworkErrors: gatewayFrameworkErrors })`.
+ */
+export function gatewayFrameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // Fastify builds this request and reply from its base classes: no decorators, so no
+  // reply.gatewayErrorFrom; the plugin registered on this server is found by the server instead.
+  const translate = translators.get(request.server)
+  if (translate !== undefined) return translate(reply, error)
+  return reply.code(400).send({ error: { message: 'Malformed or invalid request', type: 'invalid_request_error', code: 'invalid_request', param: null, request_id: String(request.id), retryable: false } })
 }
 
 export const gatewayErrors = fp(gatewayErrorsPlugin, {

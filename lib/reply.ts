@@ -41,9 +41,20 @@ export interface SenderOptions {
   undeclared: 'off' | 'warn' | 'error'
 }
 
-export type SendGatewayError = (reply: FastifyReply, code: GatewayErrorCode, details: unknown, error?: unknown) => FastifyReply
+/** `trusted`: the details were built by this package (translation, routing) and need no check or copy. */
+export type SendGatewayError = (reply: FastifyReply, code: GatewayErrorCode, details: unknown, error?: unknown, trusted?: boolean) => FastifyReply
 
 export const kRouteErrorContext = Symbol('fastify-gateway-errors.route')
+/** When the request arrived (performance.now()), set by the plugin's onRequest hook. */
+export const kStartedAt = Symbol('fastify-gateway-errors.started-at')
+/** Set once client_disconnected has been recorded for a request, so it is recorded only once. */
+export const kDisconnectRecorded = Symbol('fastify-gateway-errors.disconnect-recorded')
+
+export interface Sender {
+  send: SendGatewayError
+  /** Records client_disconnected for a request whose client has gone (once per request). */
+  recordDisconnect: (reply: FastifyReply, error?: unknown) => void
+}
 
 const SAFE_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/
 
@@ -57,7 +68,7 @@ function retryAfterMs (details: Record<string, unknown>): number | undefined {
   return typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? Math.min(Math.ceil(wait), MAX_RETRY_AFTER_MS) : undefined
 }
 
-export function createSender (options: SenderOptions): SendGatewayError {
+export function createSender (options: SenderOptions): Sender {
   const checks = new Map<GatewayErrorCode, TypeCheck<any>>()
   const negotiatedType = options.negotiated?.contentType.split(';')[0]
 
@@ -75,8 +86,12 @@ export function createSender (options: SenderOptions): SendGatewayError {
 
   function record (reply: FastifyReply, entry: ResolvedEntry, error: unknown): void {
     const request = reply.request
-    const elapsedMs = reply.elapsedTime
+    const startedAt = (request as unknown as Record<symbol, number>)[kStartedAt] as number
+    const elapsedMs = startedAt > 0 ? performance.now() - startedAt : reply.elapsedTime
     if (entry.status === 0) {
+      const flags = request as unknown as Record<symbol, boolean>
+      if (flags[kDisconnectRecorded]) return
+      flags[kDisconnectRecorded] = true
       request.log.info({ code: entry.code, route: request.routeOptions.url, elapsedMs }, catalog[entry.code].message)
     }
     if (options.onGatewayError === undefined) return
@@ -105,7 +120,7 @@ export function createSender (options: SenderOptions): SendGatewayError {
     return route === null ? options.envelope : route.envelope
   }
 
-  return function sendGatewayError (reply, requested, rawDetails, error) {
+  const send: SendGatewayError = function sendGatewayError (reply, requested, rawDetails, error, trusted = false) {
     const request = reply.request
     let code = requested
     if (!isGatewayErrorCode(code)) {
@@ -121,6 +136,8 @@ export function createSender (options: SenderOptions): SendGatewayError {
         rawDetails = undefined
       }
     }
+    // Whatever went wrong, a client that has gone can be told nothing.
+    if (reply.raw.destroyed && !reply.raw.writableFinished) code = 'client_disconnected'
     const entry = resolvedEntries[code]
     if (options.onGatewayError !== undefined || entry.status === 0) record(reply, entry, error)
     if (entry.status === 0) {
@@ -135,8 +152,8 @@ export function createSender (options: SenderOptions): SendGatewayError {
     let message = entry.message
     let param = entry.param
     if (rawDetails !== undefined && rawDetails !== null && typeof rawDetails === 'object') {
-      if (options.checkDetails) checkDetails(request, code, rawDetails)
-      details = toSafeJson(rawDetails) as Record<string, unknown>
+      if (options.checkDetails && !trusted) checkDetails(request, code, rawDetails)
+      details = (trusted ? rawDetails : toSafeJson(rawDetails)) as Record<string, unknown>
       message = messageFor(code, rawDetails)
       if (typeof details.param === 'string') param = details.param
     }
@@ -166,5 +183,10 @@ export function createSender (options: SenderOptions): SendGatewayError {
       }
     }
     return reply.send(body)
+  }
+
+  return {
+    send,
+    recordDisconnect: (reply, error) => record(reply, resolvedEntries.client_disconnected, error)
   }
 }

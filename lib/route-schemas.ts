@@ -75,13 +75,36 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
     return serializer
   }
 
+  // The route's own schemas compile as Fastify would, but without our error schemas among the
+  // external ones: fast-json-stringify processes every external schema on every build.
   function fallbackCompiler (instance: FastifyInstance): SerializerCompiler {
     const configured = instance.serializerCompiler as SerializerCompiler | undefined
     if (configured !== undefined) return configured
     let compiler = defaultCompilers.get(instance)
     if (compiler === undefined) {
-      compiler = buildDefault(instance.getSchemas(), options.serializerOpts) as SerializerCompiler
+      const all = instance.getSchemas() as Record<string, unknown>
+      const external = Object.fromEntries(Object.entries(all).filter(([id]) => !fullSchemas.has(id)))
+      const lean = buildDefault(external, options.serializerOpts) as SerializerCompiler
+      const full = buildDefault(all, options.serializerOpts) as SerializerCompiler
+      compiler = (definition) => {
+        try {
+          return lean(definition)
+        } catch {
+          return full(definition) // the route's schema refers to one of ours
+        }
+      }
       defaultCompilers.set(instance, compiler)
+    }
+    return compiler
+  }
+
+  const sharedCompilers = new WeakMap<FastifyInstance, SerializerCompiler>()
+  function routeCompiler (instance: FastifyInstance, original: SerializerCompiler | undefined): SerializerCompiler {
+    if (original !== undefined) return (definition) => serializerOf(definition.schema as object) ?? original(definition)
+    let compiler = sharedCompilers.get(instance)
+    if (compiler === undefined) {
+      compiler = (definition) => serializerOf(definition.schema as object) ?? fallbackCompiler(instance)(definition)
+      sharedCompilers.set(instance, compiler)
     }
     return compiler
   }
@@ -106,9 +129,7 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
             }
       }
       route.schema = { ...schema, response }
-      const original = route.serializerCompiler as SerializerCompiler | undefined
-      route.serializerCompiler = ((definition: Parameters<SerializerCompiler>[0]) =>
-        serializerOf(definition.schema as object) ?? (original ?? fallbackCompiler(instance))(definition)) as RouteOptions['serializerCompiler']
+      route.serializerCompiler = routeCompiler(instance, route.serializerCompiler as SerializerCompiler | undefined) as RouteOptions['serializerCompiler']
     }
   }
 }

@@ -8,6 +8,8 @@ export interface Translation {
   details?: Record<string, unknown>
   /** Whether the original error is unexpected and must be logged at error level. */
   unexpected: boolean
+  /** The details were built here from known fields, already redacted: no copy needed. */
+  trusted?: boolean
 }
 
 interface AjvError {
@@ -69,14 +71,15 @@ function translateValidation (errors: readonly AjvError[]): Translation {
   const reason = typeof error?.message === 'string' ? redactString(error.message, 160) : undefined
   switch (error?.keyword) {
     case 'required':
-      return { code: 'missing_required_parameter', details: { param: fieldPath(path, error.params?.missingProperty) }, unexpected: false }
+      return { code: 'missing_required_parameter', details: { param: fieldPath(path, error.params?.missingProperty) }, unexpected: false, trusted: true }
     case 'additionalProperties':
-      return { code: 'unknown_field', details: { param: fieldPath(path, error.params?.additionalProperty) }, unexpected: false }
+      return { code: 'unknown_field', details: { param: fieldPath(path, error.params?.additionalProperty) }, unexpected: false, trusted: true }
   }
   if (path !== '' && VALUE_KEYWORDS.has(String(error?.keyword))) {
-    return { code: 'invalid_parameter_value', details: { param: fieldPath(path), reason }, unexpected: false }
+    return { code: 'invalid_parameter_value', details: reason === undefined ? { param: fieldPath(path) } : { param: fieldPath(path), reason }, unexpected: false, trusted: true }
   }
-  return { code: 'invalid_request', details: path === '' ? { reason } : { param: fieldPath(path), reason }, unexpected: false }
+  const details = path === '' ? {} : { param: fieldPath(path) }
+  return { code: 'invalid_request', details: reason === undefined ? details : { ...details, reason }, unexpected: false, trusted: true }
 }
 
 function statusOf (error: Record<string, unknown>): number | undefined {
@@ -98,7 +101,7 @@ export function translateError (error: unknown): Translation {
     const fastifyCode = typeof err.code === 'string' ? err.code : undefined
     if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return { code: 'payload_too_large', unexpected: false }
     if (fastifyCode !== undefined && Object.hasOwn(FASTIFY_REASONS, fastifyCode)) {
-      return { code: 'invalid_request', details: { reason: FASTIFY_REASONS[fastifyCode] }, unexpected: false }
+      return { code: 'invalid_request', details: { reason: FASTIFY_REASONS[fastifyCode] }, unexpected: false, trusted: true }
     }
     const status = statusOf(err)
     if (status === undefined) return { code: 'internal_error', unexpected: true }

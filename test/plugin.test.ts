@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import gatewayErrors, { GatewayError, validateOptions, type GatewayErrorEvent } from '../lib/index'
+import gatewayErrors, { GatewayError, gatewayFrameworkErrors, validateOptions, type GatewayErrorEvent } from '../lib/index'
 import { buildApp, validateBody } from './helpers'
 
 function logSink () {
@@ -350,4 +350,42 @@ t.test('an error in a Messages stream is an `event: error`', async (t) => {
   t.equal(JSON.parse(last.split('\n')[1]?.slice(6) as string).error.details.error_code, 'upstream_timeout')
   const problem = await app.inject('/problem')
   t.match(problem.body, /event: error\ndata: \{"type":"urn:gateway-error:upstream_timeout"/)
+})
+
+t.test('route-level serializer compilers and schemas that refer to ours', async (t) => {
+  const app = await buildApp({}, (app) => {
+    app.get('/own-compiler', { serializerCompiler: () => () => '"own"', schema: { response: { 200: { type: 'object' } } } }, async () => ({}))
+    app.get('/own-compiler-error', { serializerCompiler: () => () => '"own"' }, async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/ref', { schema: { response: { 200: { $ref: 'GatewayError404#' } } } }, async (request) => ({
+      error: { message: 'm', type: 'invalid_request_error', code: 'model_not_found', param: null, request_id: request.id, retryable: false, extra: 1 }
+    }))
+  })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/own-compiler')).body, '"own"')
+  t.equal((await app.inject('/own-compiler-error')).json().error.code, 'model_not_found', 'error replies keep the shared serializer')
+  const ref = await app.inject('/ref')
+  t.equal(ref.statusCode, 200)
+  t.notOk('extra' in ref.json().error, 'serialized by the referenced schema')
+})
+
+t.test('malformed URLs, with frameworkErrors: translated, not echoed, elapsed time known', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
+    app.get('/a/:id', async () => 'ok')
+  }, { frameworkErrors: gatewayFrameworkErrors })
+  t.teardown(() => app.close())
+  const res = await app.inject('/a/%zz')
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().error.code, 'invalid_request')
+  t.equal(events.length, 1)
+  t.ok(events[0]?.elapsedMs !== undefined && events[0].elapsedMs >= 0)
+  t.notMatch(res.body, '%zz', 'the URL is not echoed')
+
+  const Fastify = (await import('fastify')).default
+  const bare = Fastify({ frameworkErrors: gatewayFrameworkErrors })
+  bare.get('/a/:id', async () => 'ok')
+  t.teardown(() => bare.close())
+  const fallback = await bare.inject('/a/%zz')
+  t.equal(fallback.statusCode, 400, 'without the plugin registered: still a catalog body')
+  t.equal(fallback.json().error.code, 'invalid_request')
 })

@@ -1,43 +1,104 @@
 // Real sockets: what happens when the client goes away before the reply.
-import { request } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import t from 'tap'
-import type { GatewayErrorEvent } from '../lib/index'
+import { fetchUpstream, type GatewayErrorEvent } from '../lib/index'
 import { buildApp } from './helpers'
 
-t.test('a client that aborts mid-request: recorded as client_disconnected, nothing written', async (t) => {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function hangingUpstream (): Promise<{ server: Server, received: () => number, cancelled: () => number }> {
+  let cancelled = 0
+  let received = 0
+  const server = createServer((req) => {
+    received++
+    req.socket.on('close', () => { cancelled++ })
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received: () => received, cancelled: () => cancelled })))
+}
+
+/** Sends a request, waits until `ready` says so, then drops the connection. */
+async function abandon (port: number, path: string, ready: (chunks: string[]) => boolean): Promise<string[]> {
+  const chunks: string[] = []
+  const req = request({ host: '127.0.0.1', port, path })
+  req.on('error', () => {})
+  req.on('response', (res) => res.on('data', (chunk: Buffer) => chunks.push(chunk.toString())))
+  req.end()
+  for (let i = 0; i < 200 && !ready(chunks); i++) await sleep(10)
+  req.destroy()
+  await sleep(150)
+  return chunks
+}
+
+t.test('client aborts: recorded once as client_disconnected, the handler\'s signal fires, nothing written', async (t) => {
+  const upstream = await hangingUpstream()
+  t.teardown(() => { upstream.server.closeAllConnections(); upstream.server.close() })
+  const upstreamUrl = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}/v1/chat/completions`
   const events: GatewayErrorEvent[] = []
-  let handlerSawClose = false
-  let wroteAfterAbort = false
+  const signals: string[] = []
+  let writesAfterAbort = 0
+  let started = 0
   const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
-    app.get('/slow', async (req, reply) => {
-      await once(req.raw.socket, 'close')
-      handlerSawClose = true
-      const write = reply.raw.write.bind(reply.raw)
-      reply.raw.write = (...args: unknown[]) => { wroteAfterAbort = true; return (write as (...a: unknown[]) => boolean)(...args) }
-      throw new Error('upstream aborted because the client left')
+    app.get('/upstream', async (request) => {
+      started++
+      request.abortSignal.addEventListener('abort', () => signals.push('upstream'))
+      const { body } = await fetchUpstream(upstreamUrl, { provider: 'slow', timeoutMs: 10_000, signal: request.abortSignal })
+      return body
     })
-    app.get('/silent', async (req, reply) => {
-      await once(req.raw.socket, 'close')
-      return reply.gatewayError('client_disconnected')
+    app.get('/stream', async (request, reply) => {
+      started++
+      reply.hijack()
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' })
+      const signal = request.abortSignal
+      signal.addEventListener('abort', () => signals.push('stream'))
+      for (let i = 0; i < 500 && !signal.aborted; i++) {
+        reply.raw.write(`data: {"n":${i}}\n\n`)
+        await sleep(10)
+      }
+      if (signal.aborted) {
+        const write = reply.raw.write.bind(reply.raw)
+        reply.raw.write = ((...args: Parameters<typeof write>) => { writesAfterAbort++; return write(...args) }) as typeof write
+        return reply.gatewayError('upstream_error')
+      }
+      reply.raw.end('data: [DONE]\n\n')
+      return reply
+    })
+    app.get('/late', async (request) => {
+      started++
+      await once(request.raw, 'close')
+      return request.abortSignal.aborted ? 'aborted before it was asked for' : 'not aborted'
     })
   })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
-  for (const path of ['/slow', '/silent']) {
-    const req = request({ host: '127.0.0.1', port, path })
-    req.on('error', () => {})
-    req.end()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    req.destroy()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  t.ok(handlerSawClose)
-  t.notOk(wroteAfterAbort, 'nothing written after the client left')
+  const { port } = app.server.address() as AddressInfo
+
+  await abandon(port, '/upstream', () => upstream.received() === 1)
+  t.equal(upstream.cancelled(), 1, 'the upstream fetch was cancelled')
+  const streamed = await abandon(port, '/stream', (chunks) => chunks.length > 0)
+  t.ok(streamed.length > 0, 'the stream had started')
+  await abandon(port, '/late', () => started === 3)
+
+  t.same(signals, ['upstream', 'stream'], 'each handler\'s signal fired')
+  t.equal(writesAfterAbort, 0, 'nothing written after the client left')
   t.same(events.map((e) => [e.code, e.status, e.disconnected, e.route]), [
-    ['client_disconnected', 0, true, '/slow'],
-    ['client_disconnected', 0, true, '/silent']
-  ])
-  t.type(events[0]?.error, Error, 'the error that surfaced is kept for the hook')
+    ['client_disconnected', 0, true, '/upstream'],
+    ['client_disconnected', 0, true, '/stream'],
+    ['client_disconnected', 0, true, '/late']
+  ], 'recorded once each')
+  t.ok(events.every((e) => e.elapsedMs > 0 && e.requestId.startsWith('req-')))
+})
+
+t.test('an error surfacing after the client left is recorded once, without a hook too', async (t) => {
+  const app = await buildApp({}, (app) => {
+    app.get('/slow', async (req) => {
+      await once(req.raw, 'close')
+      throw new Error('upstream aborted because the client left')
+    })
+  })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await abandon((app.server.address() as AddressInfo).port, '/slow', () => true)
+  t.pass('no crash, no unhandled rejection')
 })

@@ -1,7 +1,7 @@
 // Request profiles derived from OpenAI-style bodies, so a gateway does not write this by hand.
 // Routing preferences follow OpenRouter's `provider` object: only, ignore, max_price,
 // max_latency, min_throughput, require_parameters, byok_only; tiers come from `service_tier`.
-import type { RequestProfile } from './types'
+import type { RequestFeatures, RequestProfile } from './types'
 
 type Json = Record<string, unknown>
 
@@ -45,6 +45,20 @@ function hostedTools (tools: unknown[], extra: string[]): string[] {
   return [...new Set([...hosted, ...extra])]
 }
 
+function features (tools: unknown[], toolChoice: unknown, format: string, effort: unknown, contents: unknown[], audioOutput: boolean, extraHosted: string[]): RequestFeatures {
+  return {
+    tools: tools.some((tool) => FUNCTION_TOOL_TYPES.has(String(object(tool).type))),
+    toolChoiceRequired: toolChoice === 'required',
+    structuredOutput: format === 'json_schema',
+    jsonMode: format === 'json_object',
+    vision: contents.some(hasImage),
+    audioOutput,
+    reasoning: effort !== undefined && effort !== 'none',
+    disableThinking: effort === 'none',
+    hostedTools: hostedTools(tools, extraHosted)
+  }
+}
+
 function preferences (body: Json): Pick<RequestProfile, 'limits' | 'policy' | 'requiredParams'> {
   const provider = object(body.provider)
   const tier = typeof body.service_tier === 'string' && !['auto', 'default'].includes(body.service_tier) ? [body.service_tier] : undefined
@@ -77,17 +91,11 @@ export function profileFromChatCompletion (input: unknown): RequestProfile {
     model: typeof body.model === 'string' ? body.model : '',
     endpoint: 'chat',
     stream: body.stream === true,
-    features: {
-      tools: tools.some((tool) => FUNCTION_TOOL_TYPES.has(String(object(tool).type))),
-      toolChoiceRequired: body.tool_choice === 'required',
-      structuredOutput: format === 'json_schema',
-      jsonMode: format === 'json_object',
-      vision: messages.some((message) => hasImage(object(message).content)),
-      audioOutput: array(body.modalities).includes('audio') || body.audio !== undefined,
-      reasoning: effort !== undefined && effort !== 'none',
-      disableThinking: effort === 'none',
-      hostedTools: hostedTools(tools, body.web_search_options === undefined ? [] : ['web_search'])
-    },
+    features: features(
+      tools, body.tool_choice, format, effort, messages.map((message) => object(message).content),
+      array(body.modalities).includes('audio') || body.audio !== undefined,
+      body.web_search_options === undefined ? [] : ['web_search']
+    ),
     requiredParams,
     limits: { ...limits, contextTokens: estimateTokens(messages) + maxOutput },
     policy
@@ -107,17 +115,7 @@ export function profileFromResponses (input: unknown): RequestProfile {
     endpoint: 'responses',
     stream: body.stream === true,
     batch: false,
-    features: {
-      tools: tools.some((tool) => FUNCTION_TOOL_TYPES.has(String(object(tool).type))),
-      toolChoiceRequired: body.tool_choice === 'required',
-      structuredOutput: format === 'json_schema',
-      jsonMode: format === 'json_object',
-      vision: items.some((item) => hasImage(object(item).content)),
-      audioOutput: false,
-      reasoning: effort !== undefined && effort !== 'none',
-      disableThinking: effort === 'none',
-      hostedTools: hostedTools(tools, [])
-    },
+    features: features(tools, body.tool_choice, format, effort, items.map((item) => object(item).content), false, []),
     requiredParams,
     limits: { ...limits, contextTokens: estimateTokens(body.input) + estimateTokens(body.instructions ?? '') + (number(body.max_output_tokens) ?? 0) },
     policy,
