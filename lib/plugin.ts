@@ -14,6 +14,8 @@ export interface GatewayErrorsOptions {
   envelope?: EnvelopeName
   /** Serve RFC 9457 problem details to clients that send `Accept: application/problem+json`. Default false. */
   negotiate?: boolean
+  /** Picks the envelope per request; return undefined to keep the route's. E.g. `(req) => req.headers['anthropic-version'] ? 'anthropic' : undefined`. */
+  envelopeFor?: (request: FastifyRequest) => EnvelopeName | undefined
   /** Install the plugin's error handler. Set false when the app has its own; call `reply.gatewayErrorFrom(err)` there. Default true. */
   errorHandler?: boolean
   /** Install the not-found handler (404 resource_not_found, or 405 method_not_allowed with Allow). Default true. */
@@ -67,7 +69,7 @@ function controllerOf (request: Record<symbol, AbortController | null>): AbortCo
   }
   return controller
 }
-const OPTION_KEYS = new Set(['envelope', 'negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'onGatewayError', 'checkDetails', 'undeclaredCodes', 'serializerOpts'])
+const OPTION_KEYS = new Set(['envelope', 'envelopeFor', 'negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'onGatewayError', 'checkDetails', 'undeclaredCodes', 'serializerOpts'])
 
 function fail (message: string): never {
   throw new TypeError(`${PREFIX}: ${message}`)
@@ -86,6 +88,7 @@ export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOpt
   if (options.envelope !== undefined && !isEnvelopeName(options.envelope)) fail(`option 'envelope' must be one of ${envelopeNames.join(', ')}`)
   for (const key of ['negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'checkDetails']) checkBoolean(options, key)
   if (options.onGatewayError !== undefined && typeof options.onGatewayError !== 'function') fail("option 'onGatewayError' must be a function")
+  if (options.envelopeFor !== undefined && typeof options.envelopeFor !== 'function') fail("option 'envelopeFor' must be a function")
   if (options.undeclaredCodes !== undefined && !['off', 'warn', 'error'].includes(options.undeclaredCodes as string)) fail("option 'undeclaredCodes' must be 'off', 'warn' or 'error'")
   if (options.serializerOpts !== undefined && (options.serializerOpts === null || typeof options.serializerOpts !== 'object')) fail("option 'serializerOpts' must be an object")
   const production = process.env.NODE_ENV === 'production'
@@ -99,6 +102,18 @@ export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOpt
     routeSchemas: valid.routeSchemas ?? true,
     checkDetails: valid.checkDetails ?? !production,
     undeclaredCodes: valid.undeclaredCodes ?? (production ? 'off' : 'warn')
+  }
+}
+
+function selectEnvelope (envelopeFor: (request: FastifyRequest) => EnvelopeName | undefined) {
+  return (request: FastifyRequest) => {
+    let name: unknown
+    try {
+      name = envelopeFor(request)
+    } catch (error) {
+      request.log.error({ err: error }, `${PREFIX}: envelopeFor threw; using the route's envelope`)
+    }
+    return isEnvelopeName(name) ? envelopes[name] : undefined
   }
 }
 
@@ -135,6 +150,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   const { send, recordDisconnect } = createSender({
     envelope: defaultEnvelope,
     negotiated,
+    select: options.envelopeFor === undefined ? undefined : selectEnvelope(options.envelopeFor),
     onGatewayError: options.onGatewayError,
     checkDetails: options.checkDetails,
     undeclared: options.undeclaredCodes

@@ -36,6 +36,8 @@ export interface SenderOptions {
   envelope: Envelope
   /** Serve this envelope to clients whose Accept asks for its media type. */
   negotiated: Envelope | undefined
+  /** Picks an envelope per request (e.g. `anthropic` when an `anthropic-version` header is present). */
+  select: ((request: FastifyRequest) => Envelope | undefined) | undefined
   onGatewayError: ((event: GatewayErrorEvent) => void) | undefined
   checkDetails: boolean
   undeclared: 'off' | 'warn' | 'error'
@@ -112,12 +114,12 @@ export function createSender (options: SenderOptions): Sender {
     }
   }
 
-  function envelopeFor (request: FastifyRequest, route: RouteErrorContext | null): Envelope {
+  function envelopeFor (request: FastifyRequest, routeEnvelope: Envelope): Envelope {
     if (negotiatedType !== undefined) {
       const accept = request.headers.accept
       if (accept !== undefined && accept.includes(negotiatedType)) return options.negotiated as Envelope
     }
-    return route === null ? options.envelope : route.envelope
+    return options.select?.(request) ?? routeEnvelope
   }
 
   const send: SendGatewayError = function sendGatewayError (reply, requested, rawDetails, error, trusted = false) {
@@ -158,7 +160,8 @@ export function createSender (options: SenderOptions): Sender {
       if (typeof details.param === 'string') param = details.param
     }
 
-    const envelope = envelopeFor(request, route)
+    const routeEnvelope = route === null ? options.envelope : route.envelope
+    const envelope = envelopeFor(request, routeEnvelope)
     const requestId = headerSafeId(request.id)
     const instance: ErrorInstance = { entry, message, param, details, requestId }
     const body = envelope.body(instance)
@@ -182,6 +185,8 @@ export function createSender (options: SenderOptions): Sender {
         reply.header('retry-after-ms', String(wait))
       }
     }
+    // A body in another envelope than the route's schemas describe is not theirs to serialize.
+    if (envelope !== routeEnvelope && envelope !== options.negotiated) reply.serializer(JSON.stringify)
     return reply.send(body)
   }
 

@@ -1,14 +1,19 @@
 'use strict'
-// Rewrites the catalog table in README.md from the catalog data. `npm run docs`.
+// Rewrites the generated parts of README.md: the catalog table (from the catalog data) and the curl
+// request per code (from the example gateway's request list). `npm run docs`.
 const { readFileSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { catalogTable } = require('..')
+const { curlTable } = require('../examples/gateway/curl')
 
-const START = '<!-- catalog:start -->'
-const END = '<!-- catalog:end -->'
 const file = join(__dirname, '..', 'README.md')
-const readme = readFileSync(file, 'utf8')
-const from = readme.indexOf(START)
-const to = readme.indexOf(END)
-if (from === -1 || to === -1) throw new Error(`README.md needs ${START} and ${END} markers`)
-writeFileSync(file, `${readme.slice(0, from + START.length)}\n${catalogTable()}\n${readme.slice(to)}`)
+let readme = readFileSync(file, 'utf8')
+for (const [name, content] of [['catalog', catalogTable()], ['curl', curlTable()]]) {
+  const start = `<!-- ${name}:start -->`
+  const end = `<!-- ${name}:end -->`
+  const from = readme.indexOf(start)
+  const to = readme.indexOf(end)
+  if (from === -1 || to === -1) throw new Error(`README.md needs ${start} and ${end} markers`)
+  readme = `${readme.slice(0, from + start.length)}\n${content}\n${readme.slice(to)}`
+}
+writeFileSync(file, readme)

@@ -22,6 +22,7 @@ t.test('options are validated at register time', async (t) => {
     [{ onGatewayError: 42 }, /option 'onGatewayError' must be a function/],
     [{ undeclaredCodes: 'loud' }, /option 'undeclaredCodes'/],
     [{ serializerOpts: 3 }, /option 'serializerOpts' must be an object/],
+    [{ envelopeFor: 'anthropic' }, /option 'envelopeFor' must be a function/],
     [{ colour: 'blue' }, /unknown option 'colour'/]
   ]
   for (const [options, message] of bad) {
@@ -388,4 +389,25 @@ t.test('malformed URLs, with frameworkErrors: translated, not echoed, elapsed ti
   const fallback = await bare.inject('/a/%zz')
   t.equal(fallback.statusCode, 400, 'without the plugin registered: still a catalog body')
   t.equal(fallback.json().error.code, 'invalid_request')
+})
+
+t.test('envelopeFor picks the envelope per request; a selector that throws keeps the route\'s', async (t) => {
+  const sink = logSink()
+  const app = await buildApp({
+    envelopeFor: (request) => {
+      if (request.headers['x-boom'] !== undefined) throw new Error('selector bug')
+      return request.headers['anthropic-version'] === undefined ? undefined : 'anthropic'
+    }
+  }, (app) => {
+    app.get('/m', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
+  }, { logger: sink.logger })
+  t.teardown(() => app.close())
+  const anthropic = await app.inject({ url: '/m', headers: { 'anthropic-version': '2023-06-01' } })
+  t.equal(anthropic.json().error.details.error_code, 'model_not_found')
+  t.equal(validateBody('anthropic', 'model_not_found', anthropic.json()), null, 'not squeezed through the route\'s OpenAI schema')
+  const plain = await app.inject('/m')
+  t.equal(plain.json().error.code, 'model_not_found')
+  const boom = await app.inject({ url: '/m', headers: { 'x-boom': '1' } })
+  t.equal(boom.json().error.code, 'model_not_found')
+  t.ok(sink.lines.some((l) => String(l.msg).includes('envelopeFor threw')))
 })

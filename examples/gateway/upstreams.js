@@ -1,0 +1,51 @@
+'use strict'
+// Fake providers on 127.0.0.1, each behaving as its name says: ok, garbage, hang, stream-fails.
+const { createServer } = require('node:http')
+
+function completion (model, content) {
+  return { id: 'chatcmpl-demo', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } }
+}
+
+function chunk (model, content, finish = null) {
+  return `data: ${JSON.stringify({ id: 'chatcmpl-demo', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta: content === undefined ? {} : { content }, finish_reason: finish }] })}\n\n`
+}
+
+function startUpstreams () {
+  const server = createServer((req, res) => {
+    let raw = ''
+    req.on('data', (data) => { raw += data })
+    req.on('end', () => {
+      const behaviour = req.url.split('/')[1]
+      let body = {}
+      try { body = JSON.parse(raw) } catch {}
+      const model = body.model ?? 'demo'
+      if (behaviour === 'hang') return // never answers
+      if (behaviour === 'garbage') {
+        res.writeHead(200, { 'content-type': 'text/html' })
+        return res.end('<html><body>502 Bad Gateway <!-- upstream-internal-trace --></body></html>')
+      }
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write(chunk(model, 'Hello'))
+        res.write(chunk(model, ' from'))
+        if (behaviour === 'stream-fails') return setTimeout(() => req.socket.destroy(), 20)
+        res.write(chunk(model, ' the demo upstream.'))
+        res.write(chunk(model, undefined, 'stop'))
+        return res.end('data: [DONE]\n\n')
+      }
+      if (behaviour === 'stream-fails') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' })
+        res.write('{"id":"chatcmpl-demo","choi')
+        return setTimeout(() => req.socket.destroy(), 20)
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(completion(model, 'Hello from the demo upstream.')))
+    })
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) })
+  })))
+}
+
+module.exports = { startUpstreams }
