@@ -256,8 +256,9 @@ function build (options = {}) {
         event('message_start', { message: { id: 'msg_demo', type: 'message', role: 'assistant', model: request.body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 0 } } })
         event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })
         try {
+          const decoder = new TextDecoder()
           for await (const data of response.body) {
-            for (const line of String(data).split('\n')) {
+            for (const line of decoder.decode(data, { stream: true }).split('\n')) {
               const text = line.startsWith('data: {') ? JSON.parse(line.slice(6)).choices?.[0]?.delta?.content : undefined
               if (text !== undefined) event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })
             }
