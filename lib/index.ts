@@ -26,6 +26,7 @@ export { resolvedEntries } from './resolved'
 export { fetchUpstream } from './upstream'
 export type { UpstreamOptions } from './upstream'
 export { catalogTable } from './docs'
+export { transformOpenApi, withGatewayErrors } from './openapi'
 export * from './routing'
 
 export const fastifyGatewayErrors = gatewayErrors

@@ -121,7 +121,7 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
         response[status] = options.alternates.length === 0
           ? primary
           : {
-              description: `Error ${status}`,
+              description: (ownSchemas.get(primary) as { description: string }).description,
               content: Object.fromEntries([
                 [mediaType(envelope.contentType), { schema: primary }],
                 ...options.alternates.filter((alt) => alt !== envelope).map((alt) => [mediaType(alt.contentType), { schema: schemaFor(alt, status, codes) }])

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { catalogTable, codes, sendableCodes } from '../lib/index'
 
-const { curlTable } = require('../examples/gateway/curl') // eslint-disable-line @typescript-eslint/no-require-imports
+const { curlTable } = require('../examples/gateway/curl')
 
 t.test('the README catalog table is generated from the catalog (npm run docs)', async (t) => {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')

@@ -124,6 +124,16 @@ function build (options = {}) {
     frameworkErrors: gatewayErrors.gatewayFrameworkErrors
   })
 
+  // Documentation first, so that it sees every route: the OpenAPI document at /docs/json, Swagger UI at /docs.
+  app.register(require('@fastify/swagger'), gatewayErrors.withGatewayErrors({
+    openapi: {
+      info: { title: 'Example LLM gateway', version: '1.0.0', description: 'Every error reply follows the fastify-gateway-errors catalog.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }]
+    }
+  }))
+  app.register(require('@fastify/swagger-ui'), { routePrefix: '/docs' })
+
   app.register(gatewayErrors, {
     negotiate: true,
     // Anthropic clients send anthropic-version on every request: answer them in their shape.
@@ -135,7 +145,6 @@ function build (options = {}) {
     app.decorateRequest('account', null)
 
     app.addHook('onRequest', async (request) => {
-      if (request.url.startsWith('/docs')) return
       const header = request.headers.authorization ?? request.headers['x-api-key']
       const key = typeof header === 'string' ? header.replace(/^Bearer\s+/i, '') : undefined
       if (key === undefined || key === '') throw new GatewayError('invalid_api_key')

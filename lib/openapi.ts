@@ -1,0 +1,98 @@
+// @fastify/swagger integration: readable component names (GatewayError404, not def-3), one named
+// example per code in every error response, and no unused error components.
+import { catalog, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { envelopes, type Envelope } from './envelopes'
+import { exampleBody } from './schemas'
+
+type Json = Record<string, unknown>
+
+const OUR_COMPONENT = /^(GatewayError|AnthropicError|ProblemDetails)(\d{3})$/
+
+function envelopeOfTitle (title: unknown): Envelope | undefined {
+  const match = typeof title === 'string' ? OUR_COMPONENT.exec(title) : null
+  if (match === null) return undefined
+  return Object.values(envelopes).find((envelope) => envelope.schemaId(Number(match[2]) as never) === title)
+}
+
+function codesOf (schema: Json, envelope: Envelope): GatewayErrorCode[] {
+  const properties = schema.properties as Record<string, Json> | undefined
+  const enumOf = (value: Json | undefined) => ((value?.enum ?? []) as unknown[]).filter(isGatewayErrorCode)
+  if (envelope.name === 'openai') return enumOf((properties?.error?.properties as Record<string, Json> | undefined)?.code)
+  if (envelope.name === 'anthropic') return enumOf(((properties?.error?.properties as Record<string, Json> | undefined)?.details?.properties as Record<string, Json> | undefined)?.error_code)
+  return enumOf(properties?.code)
+}
+
+function resolve (schema: Json, components: Record<string, Json>): Json {
+  const ref = schema.$ref
+  if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) return components[ref.slice(21)] ?? schema
+  return schema
+}
+
+function addExamples (document: Json): void {
+  const components = ((document.components as Json | undefined)?.schemas ?? {}) as Record<string, Json>
+  const openapi30 = String(document.openapi).startsWith('3.0')
+  for (const item of Object.values((document.paths ?? {}) as Record<string, Json>)) {
+    for (const operation of Object.values(item) as Json[]) {
+      for (const response of Object.values((operation?.responses ?? {}) as Record<string, Json>)) {
+        for (const media of Object.values((response.content ?? {}) as Record<string, Json>)) {
+          const schema = resolve((media.schema ?? {}) as Json, components)
+          const envelope = envelopeOfTitle(schema.title)
+          if (envelope === undefined) continue
+          if (openapi30 && Array.isArray(schema.examples)) {
+            // OpenAPI 3.0 schemas take one `example`; @fastify/swagger converts components, not inline schemas
+            schema.example = schema.examples[0]
+            delete schema.examples
+          }
+          media.examples = Object.fromEntries(codesOf(schema, envelope).map((code) => [code, {
+            summary: catalog[code].message,
+            value: exampleBody(envelope, code)
+          }]))
+        }
+      }
+    }
+  }
+}
+
+function pruneUnused (document: Json): void {
+  const components = (document.components as Json | undefined)?.schemas as Record<string, Json> | undefined
+  if (components === undefined) return
+  const used = new Set([...JSON.stringify({ ...document, components: { ...(document.components as Json), schemas: {} } }).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]))
+  for (const name of Object.keys(components)) {
+    if (OUR_COMPONENT.test(name) && !used.has(name)) delete components[name]
+  }
+}
+
+/** Post-processes an OpenAPI document built by @fastify/swagger (use as its `transformObject`). */
+export function transformOpenApi (document: Json): Json {
+  addExamples(document)
+  pruneUnused(document)
+  return document
+}
+
+interface SwaggerOptionsLike {
+  refResolver?: { buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) => string }
+  transformObject?: (documentObject: { swaggerObject?: Json, openapiObject?: Json }) => Json
+  [key: string]: unknown
+}
+
+/**
+ * @fastify/swagger options with error components named by `$id` and the error examples added:
+ * `app.register(swagger, withGatewayErrors({ openapi: { … } }))`. Your own refResolver and
+ * transformObject, if any, still run (yours first).
+ */
+export function withGatewayErrors<T extends SwaggerOptionsLike> (options: T): T & Required<Pick<SwaggerOptionsLike, 'refResolver' | 'transformObject'>> {
+  const { refResolver, transformObject } = options
+  return {
+    ...options,
+    refResolver: {
+      buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) =>
+        typeof json.$id === 'string' && OUR_COMPONENT.test(json.$id)
+          ? json.$id
+          : refResolver?.buildLocalReference(json, baseUri, fragment, i) ?? (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    },
+    transformObject: (documentObject: { swaggerObject?: Json, openapiObject?: Json }) => {
+      const document = transformObject?.(documentObject) ?? documentObject.openapiObject ?? documentObject.swaggerObject ?? {}
+      return transformOpenApi(document)
+    }
+  }
+}
