@@ -1,6 +1,6 @@
 import { gatewayErrors } from './plugin'
 
-export { gatewayErrors, gatewayFrameworkErrors, validateOptions } from './plugin'
+export { gatewayClientErrorHandler, gatewayErrors, gatewayFrameworkErrors, validateOptions } from './plugin'
 export type { GatewayErrorsOptions, RouteGatewayErrorsConfig } from './plugin'
 export {
   catalog, codes, sendableCodes, statuses, isGatewayErrorCode, codesWithStatus

@@ -1,8 +1,9 @@
 // Wiring only: options, decorators, the error and not-found handlers, and the onRoute hook.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Duplex } from 'node:stream'
 import { createRouteTable } from './allowed-methods'
-import { isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
+import { catalog, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
 import { envelopeNames, envelopes, isEnvelopeName, type EnvelopeName } from './envelopes'
 import { GatewayError } from './gateway-error'
 import { createSender, kDisconnectRecorded, kRouteErrorContext, kStartedAt, type GatewayErrorEvent, type RouteErrorContext } from './reply'
@@ -57,6 +58,7 @@ declare module 'fastify' {
 }
 
 const PREFIX = 'fastify-gateway-errors'
+const BARE_INTERNAL_ERROR = { error: { message: catalog.internal_error.message, type: catalog.internal_error.type, code: 'internal_error', param: null, request_id: 'unknown', retryable: false } }
 const translators = new WeakMap<FastifyInstance, (reply: FastifyReply, error: unknown) => FastifyReply>()
 const kReply = Symbol('fastify-gateway-errors.reply')
 const kAbortController = Symbol('fastify-gateway-errors.abort-controller')
@@ -205,7 +207,13 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
 
   if (options.errorHandler) {
     fastify.setErrorHandler(function gatewayErrorHandler (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-      return sendTranslated(reply, error)
+      try {
+        return sendTranslated(reply, error)
+      } catch (failure) {
+        // Never let Fastify's fallback handler answer: it would show the original message.
+        reply.log.error({ err: failure }, `${PREFIX}: the error reply failed; sending a bare internal_error`)
+        return reply.code(500).header('x-should-retry', 'false').serializer(JSON.stringify).send(BARE_INTERNAL_ERROR)
+      }
     })
   }
 
@@ -260,6 +268,22 @@ export function gatewayFrameworkErrors (error: FastifyError, request: FastifyReq
   const translate = translators.get(request.server)
   if (translate !== undefined) return translate(reply, error)
   return reply.code(400).send({ error: { message: 'Malformed or invalid request', type: 'invalid_request_error', code: 'invalid_request', param: null, request_id: String(request.id), retryable: false } })
+}
+
+const CLIENT_ERROR_RESPONSE = (() => {
+  const entry = catalog.invalid_request
+  const body = JSON.stringify({ error: { message: `${entry.message}: the HTTP request could not be parsed`, type: entry.type, code: 'invalid_request', param: null, request_id: 'none', retryable: false } })
+  return `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nx-should-retry: false\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+})()
+
+/**
+ * Requests Node's HTTP parser rejects (a CR or LF inside a header value, oversized headers, garbage)
+ * never reach Fastify's routing: `Fastify({ clientErrorHandler: gatewayClientErrorHandler })` answers
+ * them with a catalog `invalid_request` instead of Fastify's own body.
+ */
+export function gatewayClientErrorHandler (error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable) socket.write(CLIENT_ERROR_RESPONSE)
+  socket.destroy(error)
 }
 
 export const gatewayErrors = fp(gatewayErrorsPlugin, {

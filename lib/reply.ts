@@ -154,10 +154,17 @@ export function createSender (options: SenderOptions): Sender {
     let message = entry.message
     let param = entry.param
     if (rawDetails !== undefined && rawDetails !== null && typeof rawDetails === 'object') {
-      if (options.checkDetails && !trusted) checkDetails(request, code, rawDetails)
-      details = (trusted ? rawDetails : toSafeJson(rawDetails)) as Record<string, unknown>
-      message = messageFor(code, rawDetails)
-      if (typeof details.param === 'string') param = details.param
+      try {
+        if (options.checkDetails && !trusted) checkDetails(request, code, rawDetails)
+        details = (trusted ? rawDetails : toSafeJson(rawDetails)) as Record<string, unknown>
+        message = messageFor(code, rawDetails)
+        if (typeof details.param === 'string') param = details.param
+      } catch (detailsError) {
+        // hostile details (a proxy, a getter that throws): the code stands, the details go
+        request.log.warn({ code, err: detailsError }, `fastify-gateway-errors: details for '${code}' could not be read`)
+        details = undefined
+        message = entry.message
+      }
     }
 
     const routeEnvelope = route === null ? options.envelope : route.envelope

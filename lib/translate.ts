@@ -89,13 +89,13 @@ function statusOf (error: Record<string, unknown>): number | undefined {
 
 /** Translates anything thrown into one catalog code and its details. Never throws. */
 export function translateError (error: unknown): Translation {
-  if (isGatewayError(error)) {
-    return isGatewayErrorCode(error.code)
-      ? { code: error.code, details: error.details as Record<string, unknown> | undefined, unexpected: false }
-      : { code: 'internal_error', unexpected: true }
-  }
   if (typeof error !== 'object' || error === null) return { code: 'internal_error', unexpected: true }
   try {
+    if (isGatewayError(error)) {
+      return isGatewayErrorCode(error.code)
+        ? { code: error.code, details: error.details as Record<string, unknown> | undefined, unexpected: false }
+        : { code: 'internal_error', unexpected: true }
+    }
     const err = error as Record<string, unknown>
     if (Array.isArray(err.validation) && err.validation.length > 0) return translateValidation(err.validation as AjvError[])
     const fastifyCode = typeof err.code === 'string' ? err.code : undefined

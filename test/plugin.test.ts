@@ -411,3 +411,29 @@ t.test('envelopeFor picks the envelope per request; a selector that throws keeps
   t.equal(boom.json().error.code, 'model_not_found')
   t.ok(sink.lines.some((l) => String(l.msg).includes('envelopeFor threw')))
 })
+
+t.test('if the error reply itself fails, a bare internal_error still goes out, never Fastify\'s fallback', async (t) => {
+  const app = await buildApp({}, (app) => {
+    app.get('/a', async () => { throw new Error('ORIGINAL') })
+  }, { genReqId: () => ({ toString () { throw new Error('hostile id') } }) as never, logger: false })
+  t.teardown(() => app.close())
+  const res = await app.inject('/a')
+  t.equal(res.statusCode, 500)
+  t.equal(res.json().error.code, 'internal_error')
+  t.equal(res.headers['x-should-retry'], 'false')
+  t.notMatch(res.body, 'ORIGINAL')
+})
+
+t.test('gatewayClientErrorHandler writes a catalog 400 and closes; resets are left alone', async (t) => {
+  const { gatewayClientErrorHandler } = await import('../lib/index')
+  const written: string[] = []
+  let destroyed = 0
+  const socket = { destroyed: false, writable: true, write: (data: string) => { written.push(data) }, destroy: () => { destroyed++ } }
+  gatewayClientErrorHandler(Object.assign(new Error('bad'), { code: 'HPE_INVALID_HEADER_TOKEN' }), socket as never)
+  t.match(written[0], /^HTTP\/1.1 400 Bad Request\r\n/)
+  t.match(written[0], /"code":"invalid_request"/)
+  t.equal(destroyed, 1)
+  gatewayClientErrorHandler(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), socket as never)
+  t.equal(written.length, 1, 'nothing written to a reset connection')
+  t.equal(destroyed, 2)
+})

@@ -70,3 +70,9 @@ t.test('estimateTokens', async (t) => {
   t.equal(estimateTokens(undefined), 1)
   t.equal(estimateTokens([{ a: 1 }]), 3)
 })
+
+t.test('a structure nested too deeply to read is an invalid_request, not a crash', async (t) => {
+  const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000))
+  t.throws(() => estimateTokens(deep), { code: 'invalid_request' })
+  t.throws(() => profileFromChatCompletion({ model: 'm', messages: [{ role: 'user', content: deep }] }), { code: 'invalid_request' })
+})

@@ -121,7 +121,9 @@ function build (options = {}) {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     ajv: { customOptions: { removeAdditional: false } },
-    frameworkErrors: gatewayErrors.gatewayFrameworkErrors
+    requestIdHeader: 'x-request-id',
+    frameworkErrors: gatewayErrors.gatewayFrameworkErrors,
+    clientErrorHandler: gatewayErrors.gatewayClientErrorHandler
   })
 
   // Documentation first, so that it sees every route: the OpenAPI document at /docs/json, Swagger UI at /docs.

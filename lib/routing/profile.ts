@@ -1,6 +1,7 @@
 // Request profiles derived from OpenAI-style bodies, so a gateway does not write this by hand.
 // Routing preferences follow OpenRouter's `provider` object: only, ignore, max_price,
 // max_latency, min_throughput, require_parameters, byok_only; tiers come from `service_tier`.
+import { GatewayError } from '../gateway-error'
 import type { RequestFeatures, RequestProfile } from './types'
 
 type Json = Record<string, unknown>
@@ -32,7 +33,13 @@ function number (value: unknown): number | undefined {
 
 /** Rough token count: four characters a token, as most gateways estimate before tokenising. */
 export function estimateTokens (value: unknown): number {
-  const text = typeof value === 'string' ? value : JSON.stringify(value ?? '')
+  let text: string
+  try {
+    text = typeof value === 'string' ? value : JSON.stringify(value ?? '')
+  } catch {
+    // a structure nested deeper than the stack (JSON.parse accepts it, JSON.stringify cannot)
+    throw new GatewayError('invalid_request', { reason: 'the request is nested too deeply' })
+  }
   return Math.ceil(text.length / 4)
 }
 
