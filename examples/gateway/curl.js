@@ -9,7 +9,7 @@ function shellQuote (text) {
 function curl (request, key) {
   const parts = ['curl -s']
   if (request.method !== 'GET' && !(request.method === 'POST' && (request.body !== undefined || request.raw !== undefined))) parts.push(`-X ${request.method}`)
-  parts.push(`$GW${request.path}`)
+  parts.push(`http://127.0.0.1:3000${request.path}`)
   parts.push(`-H 'authorization: Bearer ${key}'`)
   for (const [name, value] of Object.entries(request.headers ?? {})) parts.push(`-H ${shellQuote(`${name}: ${value}`)}`)
   if (request.raw !== undefined || request.body !== undefined) {
