@@ -4,12 +4,13 @@ const Fastify = require('fastify')
 const { manyRoutes, gatewayErrors } = require('./apps')
 
 async function main () {
-  const withPlugin = process.argv[2] === 'plugin'
+  const kind = process.argv[2]
+  const withPlugin = kind !== 'plain'
   global.gc()
   const heapBefore = process.memoryUsage().heapUsed
   const start = process.hrtime.bigint()
   const app = Fastify({ logger: false })
-  if (withPlugin) app.register(gatewayErrors)
+  if (withPlugin) app.register(gatewayErrors, kind === 'ranges' ? { routeSchemas: 'ranges' } : {})
   app.register(async (app) => { manyRoutes(app) })
   await app.ready()
   const ms = Number(process.hrtime.bigint() - start) / 1e6

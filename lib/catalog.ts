@@ -316,3 +316,12 @@ export function isGatewayErrorCode (value: unknown): value is GatewayErrorCode {
 export function codesWithStatus<S extends GatewayErrorStatus> (status: S): Array<CodesWithStatus<S>> {
   return sendableCodes.filter((code) => catalog[code].status === status) as Array<CodesWithStatus<S>>
 }
+
+/** A key of a route's `response` schemas: one status, or a range (`routeSchemas: 'ranges'`). */
+export type ResponseKey = GatewayErrorStatus | '4xx' | '5xx'
+
+export function codesFor (key: ResponseKey): GatewayErrorCode[] {
+  if (typeof key === 'number') return codesWithStatus(key)
+  const first = Number(key[0])
+  return sendableCodes.filter((code) => Math.floor(catalog[code].status / 100) === first)
+}

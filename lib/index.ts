@@ -3,10 +3,10 @@ import { gatewayErrors } from './plugin'
 export { gatewayClientErrorHandler, gatewayErrors, gatewayFrameworkErrors, validateOptions } from './plugin'
 export type { GatewayErrorsOptions, RouteGatewayErrorsConfig } from './plugin'
 export {
-  catalog, codes, sendableCodes, statuses, isGatewayErrorCode, codesWithStatus
+  catalog, codes, sendableCodes, statuses, isGatewayErrorCode, codesWithStatus, codesFor
 } from './catalog'
 export type {
-  Catalog, CatalogEntry, CodesWithStatus, GatewayErrorCode, GatewayErrorDetails, GatewayErrorStatus, OpenAIErrorType, SendableCode
+  Catalog, CatalogEntry, CodesWithStatus, ResponseKey, GatewayErrorCode, GatewayErrorDetails, GatewayErrorStatus, OpenAIErrorType, SendableCode
 } from './catalog'
 export { GatewayError, isGatewayError, kGatewayError } from './gateway-error'
 export type { GatewayErrorOptions } from './gateway-error'

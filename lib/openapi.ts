@@ -1,17 +1,18 @@
 // @fastify/swagger integration: readable component names (GatewayError404, not def-3), one named
 // example per code in every error response, and no unused error components.
-import { catalog, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { catalog, isGatewayErrorCode, type GatewayErrorCode, type ResponseKey } from './catalog'
 import { envelopes, type Envelope } from './envelopes'
 import { exampleBody } from './schemas'
 
 type Json = Record<string, unknown>
 
-const OUR_COMPONENT = /^(GatewayError|AnthropicError|ProblemDetails)(\d{3})$/
+const OUR_COMPONENT = /^(GatewayError|AnthropicError|ProblemDetails)(\d{3}|[45]xx)$/
 
 function envelopeOfTitle (title: unknown): Envelope | undefined {
   const match = typeof title === 'string' ? OUR_COMPONENT.exec(title) : null
   if (match === null) return undefined
-  return Object.values(envelopes).find((envelope) => envelope.schemaId(Number(match[2]) as never) === title)
+  const key = (/^\d+$/.test(match[2] as string) ? Number(match[2]) : match[2]) as ResponseKey
+  return Object.values(envelopes).find((envelope) => envelope.schemaId(key) === title)
 }
 
 function codesOf (schema: Json, envelope: Envelope): GatewayErrorCode[] {

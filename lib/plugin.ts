@@ -21,8 +21,12 @@ export interface GatewayErrorsOptions {
   errorHandler?: boolean
   /** Install the not-found handler (404 resource_not_found, or 405 method_not_allowed with Allow). Default true. */
   notFoundHandler?: boolean
-  /** Attach the error response schemas to every route registered after the plugin. Default true. */
-  routeSchemas?: boolean
+  /**
+   * Attach the error response schemas to every route registered after the plugin: `true` (default)
+   * one per status, so the docs list every status; `'ranges'` one for 4xx and one for 5xx, for apps
+   * with many routes and no per-status docs (half the start-up memory); `false` none.
+   */
+  routeSchemas?: boolean | 'ranges'
   /** Called once for every gateway error, client_disconnected included. For logs and metrics. */
   onGatewayError?: (event: GatewayErrorEvent) => void
   /** Check details against the code's schema and log a warning on mismatch. Default: not in production. */
@@ -88,7 +92,8 @@ export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOpt
     if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}'; known options: ${[...OPTION_KEYS].join(', ')}`)
   }
   if (options.envelope !== undefined && !isEnvelopeName(options.envelope)) fail(`option 'envelope' must be one of ${envelopeNames.join(', ')}`)
-  for (const key of ['negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'checkDetails']) checkBoolean(options, key)
+  for (const key of ['negotiate', 'errorHandler', 'notFoundHandler', 'checkDetails']) checkBoolean(options, key)
+  if (options.routeSchemas !== undefined && typeof options.routeSchemas !== 'boolean' && options.routeSchemas !== 'ranges') fail("option 'routeSchemas' must be true, false or 'ranges'")
   if (options.onGatewayError !== undefined && typeof options.onGatewayError !== 'function') fail("option 'onGatewayError' must be a function")
   if (options.envelopeFor !== undefined && typeof options.envelopeFor !== 'function') fail("option 'envelopeFor' must be a function")
   if (options.undeclaredCodes !== undefined && !['off', 'warn', 'error'].includes(options.undeclaredCodes as string)) fail("option 'undeclaredCodes' must be 'off', 'warn' or 'error'")
@@ -233,8 +238,9 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     })
   }
 
-  const routeSchemas = options.routeSchemas
+  const routeSchemas = options.routeSchemas !== false
     ? createRouteErrorSchemas({
+      granularity: options.routeSchemas === 'ranges' ? 'range' : 'status',
       envelopes: Object.values(envelopes),
       alternates: negotiated === undefined ? [] : [negotiated],
       serializerOpts: options.serializerOpts

@@ -2,7 +2,7 @@
 // all routes: Fastify would otherwise compile a serializer per route per status at start-up.
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
-import { catalog, codesWithStatus, statuses, type GatewayErrorCode, type GatewayErrorStatus } from './catalog'
+import { catalog, codesFor, statuses, type GatewayErrorCode, type ResponseKey } from './catalog'
 import type { Envelope } from './envelopes'
 import { errorSchema } from './schemas'
 
@@ -21,14 +21,21 @@ export interface RouteSchemaOptions {
   /** Extra content types served by negotiation, e.g. problem+json: (envelope, schema) pairs. */
   alternates: readonly Envelope[]
   serializerOpts?: Record<string, unknown>
+  /** One schema per status (documents every status), or per range, 4xx and 5xx (less start-up memory). */
+  granularity: 'status' | 'range'
 }
 
 function mediaType (contentType: string): string {
   return contentType.split(';')[0] as string
 }
 
-function declaresStatus (response: Record<string, unknown>, status: number): boolean {
-  return Object.hasOwn(response, String(status)) || Object.hasOwn(response, `${String(status)[0]}xx`) || Object.hasOwn(response, 'default')
+function declares (response: Record<string, unknown>, key: ResponseKey): boolean {
+  return Object.hasOwn(response, String(key)) || Object.hasOwn(response, `${String(key)[0]}xx`) || Object.hasOwn(response, 'default')
+}
+
+function inKey (code: GatewayErrorCode, key: ResponseKey): boolean {
+  const status = catalog[code].status
+  return typeof key === 'number' ? status === key : Math.floor(status / 100) === Number(key[0])
 }
 
 // Status codes are array indices to V8: an object keyed 200…504 gets a fast elements store of ~770
@@ -49,25 +56,26 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
   const defaultCompilers = new WeakMap<FastifyInstance, SerializerCompiler>()
   const buildDefault = SerializerSelector()
 
+  const keys: ResponseKey[] = options.granularity === 'range' ? ['4xx', '5xx'] : statuses
   for (const envelope of new Set([...options.envelopes, ...options.alternates])) {
-    for (const status of statuses) {
-      const schema = errorSchema(envelope, status)
-      const ref = { $ref: `${envelope.schemaId(status)}#` }
-      fullSchemas.set(envelope.schemaId(status), schema)
-      refs.set(`${envelope.name}:${status}`, ref)
+    for (const key of keys) {
+      const schema = errorSchema(envelope, key)
+      const ref = { $ref: `${envelope.schemaId(key)}#` }
+      fullSchemas.set(envelope.schemaId(key), schema)
+      refs.set(`${envelope.name}:${key}`, ref)
       ownSchemas.set(ref, schema)
     }
   }
 
-  function schemaFor (envelope: Envelope, status: GatewayErrorStatus, codes: readonly GatewayErrorCode[] | undefined): object {
-    if (codes === undefined) return refs.get(`${envelope.name}:${status}`) as object
-    const forStatus = codes.filter((code) => catalog[code].status === status)
-    if (forStatus.length === codesWithStatus(status).length) return refs.get(`${envelope.name}:${status}`) as object
-    const key = `${envelope.name}:${status}:${forStatus.join(',')}`
-    let schema = narrowed.get(key)
+  function schemaFor (envelope: Envelope, key: ResponseKey, codes: readonly GatewayErrorCode[] | undefined): object {
+    if (codes === undefined) return refs.get(`${envelope.name}:${key}`) as object
+    const forKey = codes.filter((code) => inKey(code, key))
+    if (forKey.length === codesFor(key).length) return refs.get(`${envelope.name}:${key}`) as object
+    const id = `${envelope.name}:${key}:${forKey.join(',')}`
+    let schema = narrowed.get(id)
     if (schema === undefined) {
-      schema = errorSchema(envelope, status, forStatus)
-      narrowed.set(key, schema)
+      schema = errorSchema(envelope, key, forKey)
+      narrowed.set(id, schema)
       ownSchemas.set(schema, schema)
     }
     return schema
@@ -123,17 +131,17 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
     attach (route, instance, envelope, codes) {
       const schema: FastifySchema = route.schema ?? {}
       const response = sparseObject(schema.response as Record<string, unknown> | undefined)
-      const routeStatuses = codes === undefined ? statuses : statuses.filter((status) => codes.some((code) => catalog[code].status === status))
-      for (const status of routeStatuses) {
-        if (declaresStatus(response, status)) continue
-        const primary = schemaFor(envelope, status, codes)
-        response[status] = options.alternates.length === 0
+      const routeKeys = codes === undefined ? keys : keys.filter((key) => codes.some((code) => inKey(code, key)))
+      for (const key of routeKeys) {
+        if (declares(response, key)) continue
+        const primary = schemaFor(envelope, key, codes)
+        response[key] = options.alternates.length === 0
           ? primary
           : {
               description: (ownSchemas.get(primary) as { description: string }).description,
               content: Object.fromEntries([
                 [mediaType(envelope.contentType), { schema: primary }],
-                ...options.alternates.filter((alt) => alt !== envelope).map((alt) => [mediaType(alt.contentType), { schema: schemaFor(alt, status, codes) }])
+                ...options.alternates.filter((alt) => alt !== envelope).map((alt) => [mediaType(alt.contentType), { schema: schemaFor(alt, key, codes) }])
               ])
             }
       }

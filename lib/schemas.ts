@@ -1,7 +1,7 @@
 // Response schemas, derived from the catalog: one per envelope and status, with `code` as the enum
 // of that status's codes, a description listing them and one example body per code.
 import type { Static, TObject } from '@sinclair/typebox'
-import { catalog, codesWithStatus, statuses, type CodesWithStatus, type GatewayErrorCode, type GatewayErrorStatus } from './catalog'
+import { catalog, codesFor, statuses, type CodesWithStatus, type GatewayErrorCode, type GatewayErrorStatus, type ResponseKey } from './catalog'
 import { envelopes, type Envelope } from './envelopes'
 import { openAISchema } from './envelopes/openai'
 import { resolvedEntries } from './resolved'
@@ -17,15 +17,15 @@ export function exampleBody (envelope: Envelope, code: GatewayErrorCode): unknow
   return envelope.body({ entry, message: entry.message, param: entry.param, details: undefined, requestId: EXAMPLE_REQUEST_ID })
 }
 
-/** The schema of one status's error replies in one envelope, narrowed to `codes` when given. */
-export function errorSchema (envelope: Envelope, status: GatewayErrorStatus, codes: readonly GatewayErrorCode[] = codesWithStatus(status)): TObject {
-  const narrowed = codes.length !== codesWithStatus(status).length
+/** The schema of one status's (or range's) error replies in one envelope, narrowed to `codes` when given. */
+export function errorSchema (envelope: Envelope, key: ResponseKey, codes: readonly GatewayErrorCode[] = codesFor(key)): TObject {
+  const narrowed = codes.length !== codesFor(key).length
   const schema = envelope.schema(codes)
   return {
     ...schema,
-    ...(narrowed ? {} : { $id: envelope.schemaId(status) }),
-    title: envelope.schemaId(status),
-    description: `Error ${status}. Codes:\n${describeCodes(codes)}`,
+    ...(narrowed ? {} : { $id: envelope.schemaId(key) }),
+    title: envelope.schemaId(key),
+    description: `Error ${key}. Codes:\n${describeCodes(codes)}`,
     examples: codes.map((code) => exampleBody(envelope, code))
   }
 }

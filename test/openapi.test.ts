@@ -144,3 +144,13 @@ t.test('transformOpenApi and withGatewayErrors on unusual documents', async (t) 
   t.same(options.transformObject?.({ swaggerObject: { swagger: '2.0' } }), { swagger: '2.0' }, 'Swagger 2.0 documents pass through')
   t.same(options.transformObject?.({}), {})
 })
+
+t.test("OpenAPI with routeSchemas: 'ranges': 4XX and 5XX responses, still valid, with examples", async (t) => {
+  const doc = await document('3.1.0', { routeSchemas: 'ranges' })
+  const result = await validate(JSON.parse(JSON.stringify(doc)))
+  t.same(result.valid ? [] : result.errors, [])
+  const responses = doc.paths['/v1/chat/completions'].post.responses
+  t.same(Object.keys(responses).filter((s) => s !== '200').sort(), ['4XX', '5XX'])
+  t.equal(responses['4XX'].content['application/json'].schema.$ref, '#/components/schemas/GatewayError4xx')
+  t.ok(Object.keys(responses['4XX'].content['application/json'].examples).length > 40, 'an example per 4xx code')
+})

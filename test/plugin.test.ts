@@ -437,3 +437,26 @@ t.test('gatewayClientErrorHandler writes a catalog 400 and closes; resets are le
   t.equal(written.length, 1, 'nothing written to a reset connection')
   t.equal(destroyed, 2)
 })
+
+t.test("routeSchemas: 'ranges' attaches one schema for 4xx and one for 5xx", async (t) => {
+  const seen: Record<string, Record<string, unknown>> = {}
+  const app = await buildApp({ routeSchemas: 'ranges' }, (app) => {
+    app.addHook('onRoute', (route) => { seen[`${route.method} ${route.url}`] = route.schema?.response as Record<string, unknown> })
+    app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
+    app.get('/b', async () => { throw new GatewayError('upstream_timeout') })
+    app.get('/own', { schema: { response: { 404: { type: 'object', properties: { mine: { type: 'boolean' } } } } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/declared', { config: { gatewayErrors: { codes: ['model_not_found'] } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
+  })
+  t.teardown(() => app.close())
+  t.same(Object.keys(seen['GET /a'] as object).sort(), ['4xx', '5xx'])
+  t.same(seen['GET /a']?.['4xx'], { $ref: 'GatewayError4xx#' })
+  t.same(Object.keys(seen['GET /declared'] as object), ['4xx'])
+  t.same((seen['GET /declared']?.['4xx'] as { properties: { error: { properties: { code: { enum: string[] } } } } }).properties.error.properties.code.enum, ['model_not_found'])
+  const a = await app.inject('/a')
+  t.equal(a.statusCode, 404)
+  t.equal(validateBody('openai', 'model_not_found', a.json()), null)
+  t.equal(a.json().error.details.model, 'm')
+  t.equal((await app.inject('/b')).json().error.code, 'upstream_timeout')
+  t.same((await app.inject('/own')).json(), {}, 'an exact status of the route wins over our range')
+  await t.rejects(async () => { const bad = Fastify(); bad.register(gatewayErrors, { routeSchemas: 'some' as never }); await bad.ready() }, /option 'routeSchemas' must be true, false or 'ranges'/)
+})

@@ -1,5 +1,5 @@
 import { Type, type TObject, type TUnsafe } from '@sinclair/typebox'
-import type { GatewayErrorCode, GatewayErrorStatus, OpenAIErrorType } from '../catalog'
+import type { GatewayErrorCode, OpenAIErrorType, ResponseKey } from '../catalog'
 
 /** A catalog entry with everything that does not depend on the request worked out at start-up. */
 export interface ResolvedEntry {
@@ -31,8 +31,8 @@ export interface Envelope {
   readonly contentType: string
   /** The header that carries the request id, besides the plugin's own. */
   readonly requestIdHeader: string
-  /** `$id` of the schema for a status, e.g. GatewayError404. */
-  schemaId (status: GatewayErrorStatus): string
+  /** `$id` of the schema for a status or range, e.g. GatewayError404, GatewayError4xx. */
+  schemaId (key: ResponseKey): string
   /** The schema of a status's replies, with `code` narrowed to `codes`. */
   schema (codes: readonly GatewayErrorCode[]): TObject
   body (error: ErrorInstance): unknown
