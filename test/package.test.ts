@@ -15,12 +15,12 @@ t.test('the package entry points (npm run build first)', { skip: !existsSync(joi
   t.equal(run(['-e', `
     const plugin = require('fastify-gateway-errors')
     const { GatewayError, gatewayErrors, catalog } = require('fastify-gateway-errors')
-    console.log([typeof plugin, plugin === gatewayErrors, plugin.default === plugin, typeof GatewayError, Object.keys(catalog).length].join(' '))
-  `]), 'function true true function 57', 'require: the plugin itself, with named exports')
+    console.log([typeof plugin, plugin === gatewayErrors, plugin.default === plugin, typeof GatewayError, Object.keys(catalog).length === plugin.codes.length].join(' '))
+  `]), 'function true true function true', 'require: the plugin itself, with named exports')
   t.equal(run(['--input-type=module', '-e', `
     import gatewayErrors, { GatewayError, sendableCodes } from 'fastify-gateway-errors'
-    console.log([typeof gatewayErrors, typeof GatewayError, sendableCodes.length].join(' '))
-  `]), 'function function 56', 'ESM: default and named imports')
+    console.log([typeof gatewayErrors, typeof GatewayError, sendableCodes.length > 0].join(' '))
+  `]), 'function function true', 'ESM: default and named imports')
   t.equal(run(['-e', `
     const Fastify = require('fastify')
     const app = Fastify()
