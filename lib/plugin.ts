@@ -1,5 +1,5 @@
 // Wiring only: options, decorators, the error and not-found handlers, and the onRoute hook.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Duplex } from 'node:stream'
 import { createRouteTable } from './allowed-methods'
@@ -139,11 +139,6 @@ function routeConfig (route: RouteOptions): { envelope: EnvelopeName | undefined
   return { envelope, codes: codes as GatewayErrorCode[] | undefined }
 }
 
-function addRouteHook (route: RouteOptions, hook: onRequestHookHandler): void {
-  const existing = route.onRequest
-  route.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])]
-}
-
 function retryAfterFromHeader (reply: FastifyReply): number | undefined {
   const header = Number(reply.getHeader('retry-after'))
   return Number.isFinite(header) && header >= 0 ? header * 1000 : undefined
@@ -176,7 +171,6 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   }
 
   translators.set(fastify, sendTranslated)
-  fastify.decorateRequest(kRouteErrorContext as unknown as string, null)
   fastify.decorateRequest(kDisconnectRecorded as unknown as string, false)
   fastify.decorateRequest(kReply as unknown as string, null)
   fastify.decorateRequest(kAbortController as unknown as string, null)
@@ -254,11 +248,10 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     const envelope = config.envelope === undefined ? defaultEnvelope : envelopes[config.envelope]
     routeSchemas?.attach(route, this, envelope, config.codes)
     if (envelope !== defaultEnvelope || config.codes !== undefined) {
+      // Kept in the route's config, which Fastify copies into the route context: it applies to
+      // errors raised anywhere in the request, hooks that run before the route's own included.
       const context: RouteErrorContext = { envelope, declared: config.codes === undefined ? undefined : new Set(config.codes) }
-      addRouteHook(route, function setRouteErrorContext (request, _reply, done) {
-        (request as unknown as Record<symbol, RouteErrorContext>)[kRouteErrorContext] = context
-        done()
-      })
+      route.config = { ...route.config, [kRouteErrorContext]: context } as RouteOptions['config']
     }
   })
 }

@@ -26,7 +26,7 @@ export interface GatewayErrorEvent {
   error?: unknown
 }
 
-/** Per-route choices, set on the request by a route-level hook only where they differ from the defaults. */
+/** Per-route choices, kept in the route's config only where they differ from the defaults. */
 export interface RouteErrorContext {
   envelope: Envelope
   declared: ReadonlySet<GatewayErrorCode> | undefined
@@ -130,7 +130,7 @@ export function createSender (options: SenderOptions): Sender {
       code = 'internal_error'
       rawDetails = undefined
     }
-    const route = (request as unknown as Record<symbol, RouteErrorContext | null>)[kRouteErrorContext] ?? null
+    const route = (request.routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
     if (route?.declared !== undefined && !route.declared.has(code) && options.undeclared !== 'off' && code !== 'client_disconnected') {
       request.log.warn({ code, route: request.routeOptions.url }, `fastify-gateway-errors: '${code}' is not declared by this route`)
       if (options.undeclared === 'error') {

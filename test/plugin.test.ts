@@ -460,3 +460,17 @@ t.test("routeSchemas: 'ranges' attaches one schema for 4xx and one for 5xx", asy
   t.same((await app.inject('/own')).json(), {}, 'an exact status of the route wins over our range')
   await t.rejects(async () => { const bad = Fastify(); bad.register(gatewayErrors, { routeSchemas: 'some' as never }); await bad.ready() }, /option 'routeSchemas' must be true, false or 'ranges'/)
 })
+
+t.test('a route\'s envelope applies to errors raised by hooks that run before the route\'s own', async (t) => {
+  const app = await buildApp({}, async (app) => {
+    await app.register(async (scoped) => {
+      scoped.addHook('onRequest', async () => { throw new GatewayError('invalid_api_key') })
+      scoped.post('/v1/messages', { config: { gatewayErrors: { envelope: 'anthropic' } } }, async () => 'never')
+    })
+  })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/v1/messages' })
+  t.equal(res.statusCode, 401)
+  t.equal(res.json().type, 'error')
+  t.equal(res.json().error.details.error_code, 'invalid_api_key')
+})
