@@ -1,7 +1,8 @@
 import Fastify, { type FastifyReply } from 'fastify'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
-  GatewayError, GatewayErrorSchemas, type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type CodesWithStatus
+  CapabilityRoutingError, GatewayError, GatewayErrorSchemas, fetchUpstream, profileFromChatCompletion, selectProvider, withGatewayErrors,
+  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type CodesWithStatus, type ProviderDescription, type ProviderRejection
 } from '..'
 
 const app = Fastify()
@@ -44,3 +45,20 @@ declare const body: GatewayErrorBody<404>
 expectType<'model_not_found' | 'resource_not_found'>(body.error.code)
 expectType<string | null>(body.error.param)
 expectType<string>(GatewayErrorSchemas[429].$id as string)
+
+// request.abortSignal, per-request envelopes, the upstream helper, routing and swagger helpers
+app.get('/signal', async (request) => {
+  expectType<AbortSignal>(request.abortSignal)
+  return 'ok'
+})
+app.register(gatewayErrors, { envelopeFor: (request) => request.headers['anthropic-version'] === undefined ? undefined : 'anthropic', routeSchemas: 'ranges' })
+expectError(app.register(gatewayErrors, { routeSchemas: 'some' }))
+expectType<Promise<{ response: Response, body: unknown }>>(fetchUpstream('http://127.0.0.1:1', { provider: 'p', timeoutMs: 1000 }))
+expectError(fetchUpstream('http://127.0.0.1:1', { timeoutMs: 1000 }))
+const provider: ProviderDescription = { name: 'p', supports: { tools: true } }
+expectType<ProviderDescription>(selectProvider(profileFromChatCompletion({ model: 'm', messages: [] }), { m: { id: 'm', providers: [provider] } }))
+declare const routingError: CapabilityRoutingError
+expectType<ProviderRejection[]>(routingError.rejections)
+expectAssignable<GatewayError>(routingError)
+const swaggerOptions = withGatewayErrors({ openapi: { info: { title: 't', version: '1' } } })
+expectType<string>(swaggerOptions.refResolver.buildLocalReference({}, '', '', 0))
