@@ -31,8 +31,12 @@ export interface GatewayErrorsOptions {
   onGatewayError?: (event: GatewayErrorEvent) => void
   /** Check details against the code's schema and log a warning on mismatch. Default: not in production. */
   checkDetails?: boolean
-  /** When a route emits a code it did not declare: `warn` (log), `error` (log and reply internal_error) or `off`. Default: `warn`, `off` in production. */
-  undeclaredCodes?: 'off' | 'warn' | 'error'
+  /**
+   * When a route emits a code it did not declare: `warn` (log), `error` (log and reply
+   * internal_error), `throw` (reply.gatewayError throws, so a test fails loudly) or `off`.
+   * Default: `warn`, `off` in production.
+   */
+  undeclaredCodes?: 'off' | 'warn' | 'error' | 'throw'
   /** Options for fast-json-stringify, as Fastify's own `serializerOpts`. */
   serializerOpts?: Record<string, unknown>
 }
@@ -96,7 +100,7 @@ export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOpt
   if (options.routeSchemas !== undefined && typeof options.routeSchemas !== 'boolean' && options.routeSchemas !== 'ranges') fail("option 'routeSchemas' must be true, false or 'ranges'")
   if (options.onGatewayError !== undefined && typeof options.onGatewayError !== 'function') fail("option 'onGatewayError' must be a function")
   if (options.envelopeFor !== undefined && typeof options.envelopeFor !== 'function') fail("option 'envelopeFor' must be a function")
-  if (options.undeclaredCodes !== undefined && !['off', 'warn', 'error'].includes(options.undeclaredCodes as string)) fail("option 'undeclaredCodes' must be 'off', 'warn' or 'error'")
+  if (options.undeclaredCodes !== undefined && !['off', 'warn', 'error', 'throw'].includes(options.undeclaredCodes as string)) fail("option 'undeclaredCodes' must be 'off', 'warn', 'error' or 'throw'")
   if (options.serializerOpts !== undefined && (options.serializerOpts === null || typeof options.serializerOpts !== 'object')) fail("option 'serializerOpts' must be an object")
   const production = process.env.NODE_ENV === 'production'
   const valid = options as GatewayErrorsOptions

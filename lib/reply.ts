@@ -40,7 +40,7 @@ export interface SenderOptions {
   select: ((request: FastifyRequest) => Envelope | undefined) | undefined
   onGatewayError: ((event: GatewayErrorEvent) => void) | undefined
   checkDetails: boolean
-  undeclared: 'off' | 'warn' | 'error'
+  undeclared: 'off' | 'warn' | 'error' | 'throw'
 }
 
 /** `trusted`: the details were built by this package (translation, routing) and need no check or copy. */
@@ -132,7 +132,9 @@ export function createSender (options: SenderOptions): Sender {
     }
     const route = (request.routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
     if (route?.declared !== undefined && !route.declared.has(code) && options.undeclared !== 'off' && code !== 'client_disconnected') {
-      request.log.warn({ code, route: request.routeOptions.url }, `fastify-gateway-errors: '${code}' is not declared by this route`)
+      const problem = `fastify-gateway-errors: '${code}' is not declared by route ${request.method} ${request.routeOptions.url}`
+      if (options.undeclared === 'throw') throw new Error(`${problem}; declare it in config.gatewayErrors.codes`)
+      request.log.warn({ code, route: request.routeOptions.url }, problem)
       if (options.undeclared === 'error') {
         code = 'internal_error'
         rawDetails = undefined

@@ -165,11 +165,24 @@ t.test('declared codes: undeclared ones are reported', async (t) => {
   t.teardown(() => warn.close())
   t.equal((await warn.inject('/declared')).statusCode, 404)
   t.equal((await warn.inject('/undeclared')).statusCode, 504, 'warn: the code is still sent')
-  t.ok(sink.lines.some((l) => String(l.msg).includes("'upstream_timeout' is not declared by this route")))
+  t.ok(sink.lines.some((l) => String(l.msg).includes("'upstream_timeout' is not declared by route GET /undeclared")))
 
   const strict = await buildApp({ undeclaredCodes: 'error' }, routes)
   t.teardown(() => strict.close())
   t.equal((await strict.inject('/undeclared')).json().error.code, 'internal_error', 'error: replaced by internal_error')
+
+  const thrower = await buildApp({ undeclaredCodes: 'throw' }, (app) => {
+    routes(app)
+    app.get('/thrown-undeclared', { config }, async () => { throw new GatewayError('upstream_timeout') })
+  })
+  t.teardown(() => thrower.close())
+  const thrown = await thrower.inject('/undeclared')
+  t.equal(thrown.statusCode, 500, 'throw: reply.gatewayError throws, the handler fails')
+  t.equal(thrown.json().error.code, 'internal_error')
+  const fromHandler = await thrower.inject('/thrown-undeclared')
+  t.equal(fromHandler.statusCode, 500, 'throw: a thrown undeclared code fails too')
+  t.equal(fromHandler.json().error.code, 'internal_error')
+  t.equal((await thrower.inject('/declared')).statusCode, 404, 'declared codes are untouched')
 
   const off = await buildApp({ undeclaredCodes: 'off' }, routes)
   t.teardown(() => off.close())
