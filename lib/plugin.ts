@@ -153,7 +153,9 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   const options = validateOptions(rawOptions)
   const defaultEnvelope = envelopes[options.envelope]
   const negotiated = options.negotiate ? envelopes.problem : undefined
+  const routeContexts = { any: false }
   const { send, recordDisconnect } = createSender({
+    routeContexts,
     envelope: defaultEnvelope,
     negotiated,
     select: options.envelopeFor === undefined ? undefined : selectEnvelope(options.envelopeFor),
@@ -256,6 +258,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       // errors raised anywhere in the request, hooks that run before the route's own included.
       const context: RouteErrorContext = { envelope, declared: config.codes === undefined ? undefined : new Set(config.codes) }
       route.config = { ...route.config, [kRouteErrorContext]: context } as RouteOptions['config']
+      routeContexts.any = true
     }
   })
 }

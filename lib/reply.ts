@@ -40,6 +40,8 @@ export interface SenderOptions {
   select: ((request: FastifyRequest) => Envelope | undefined) | undefined
   onGatewayError: ((event: GatewayErrorEvent) => void) | undefined
   checkDetails: boolean
+  /** Set once any route has its own envelope or declared codes; until then none is looked up. */
+  routeContexts: { any: boolean }
   undeclared: 'off' | 'warn' | 'error' | 'throw'
 }
 
@@ -130,7 +132,9 @@ export function createSender (options: SenderOptions): Sender {
       code = 'internal_error'
       rawDetails = undefined
     }
-    const route = (request.routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
+    const route = options.routeContexts.any
+      ? (request.routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
+      : null
     if (route?.declared !== undefined && !route.declared.has(code) && options.undeclared !== 'off' && code !== 'client_disconnected') {
       const problem = `fastify-gateway-errors: '${code}' is not declared by route ${request.method} ${request.routeOptions.url}`
       if (options.undeclared === 'throw') throw new Error(`${problem}; declare it in config.gatewayErrors.codes`)
