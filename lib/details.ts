@@ -10,7 +10,7 @@ export const Model = {
 export const RetryAfter = {
   retry_after_ms: Type.Optional(Type.Integer({
     minimum: 0,
-    description: 'How long to wait before retrying, in ms; sent as retry-after / retry-after-ms, capped at 60 s'
+    description: 'How long to wait before retrying, in ms; sent as retry-after / retry-after-ms, capped at 59 s'
   }))
 } satisfies TProperties
 

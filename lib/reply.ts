@@ -9,7 +9,9 @@ import { messageFor } from './message'
 import { toSafeJson } from './redact'
 import { resolvedEntries } from './resolved'
 
-export const MAX_RETRY_AFTER_MS = 60_000
+// The openai SDK honours a wait only when it is under 60 s (`< 60_000`), the Vercel AI SDK likewise:
+// a longer one would be replaced by their own short backoff. So the longest wait we state is 59 s.
+export const MAX_RETRY_AFTER_MS = 59_000
 
 /** What the observability hook sees, once per gateway error. */
 export interface GatewayErrorEvent {

@@ -64,7 +64,7 @@ t.test('fetchUpstream maps every fault to a catalog code', async (t) => {
     ['/truncated', 'upstream_error'],
     ['/schema-invalid', 'upstream_error'],
     ['/429', 'rate_limit_exceeded', { retry_after_ms: 2000, upstream_status: 429 }],
-    ['/429-long', 'rate_limit_exceeded', { retry_after_ms: 60000 }],
+    ['/429-long', 'rate_limit_exceeded', { retry_after_ms: 59000 }],
     ['/429-ms', 'rate_limit_exceeded', { retry_after_ms: 750 }],
     ['/500', 'upstream_error', { upstream_status: 500 }],
     ['/503', 'model_unavailable'],
