@@ -37,6 +37,13 @@ export interface GatewayErrorsOptions {
    * Default: `warn`, `off` in production.
    */
   undeclaredCodes?: 'off' | 'warn' | 'error' | 'throw'
+  /**
+   * Record client_disconnected for every request whose client leaves before the reply completes
+   * (one onRequest hook and one 'close' listener per request). With false, only errors that surface
+   * after a disconnect are recorded, and `request.abortSignal` watches the connection itself.
+   * Default true.
+   */
+  trackDisconnects?: boolean
   /** Options for fast-json-stringify, as Fastify's own `serializerOpts`. */
   serializerOpts?: Record<string, unknown>
 }
@@ -79,7 +86,7 @@ function controllerOf (request: Record<symbol, AbortController | null>): AbortCo
   }
   return controller
 }
-const OPTION_KEYS = new Set(['envelope', 'envelopeFor', 'negotiate', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'onGatewayError', 'checkDetails', 'undeclaredCodes', 'serializerOpts'])
+const OPTION_KEYS = new Set(['envelope', 'envelopeFor', 'negotiate', 'trackDisconnects', 'errorHandler', 'notFoundHandler', 'routeSchemas', 'onGatewayError', 'checkDetails', 'undeclaredCodes', 'serializerOpts'])
 
 function fail (message: string): never {
   throw new TypeError(`${PREFIX}: ${message}`)
@@ -89,14 +96,14 @@ function checkBoolean (options: Record<string, unknown>, key: string): void {
   if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`option '${key}' must be a boolean`)
 }
 
-export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOptions, 'envelope' | 'negotiate' | 'errorHandler' | 'notFoundHandler' | 'routeSchemas' | 'checkDetails' | 'undeclaredCodes'>> & GatewayErrorsOptions {
+export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOptions, 'envelope' | 'negotiate' | 'errorHandler' | 'notFoundHandler' | 'routeSchemas' | 'checkDetails' | 'undeclaredCodes' | 'trackDisconnects'>> & GatewayErrorsOptions {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('options must be an object')
   const options = input as Record<string, unknown>
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) fail(`unknown option '${key}'; known options: ${[...OPTION_KEYS].join(', ')}`)
   }
   if (options.envelope !== undefined && !isEnvelopeName(options.envelope)) fail(`option 'envelope' must be one of ${envelopeNames.join(', ')}`)
-  for (const key of ['negotiate', 'errorHandler', 'notFoundHandler', 'checkDetails']) checkBoolean(options, key)
+  for (const key of ['negotiate', 'errorHandler', 'notFoundHandler', 'checkDetails', 'trackDisconnects']) checkBoolean(options, key)
   if (options.routeSchemas !== undefined && typeof options.routeSchemas !== 'boolean' && options.routeSchemas !== 'ranges') fail("option 'routeSchemas' must be true, false or 'ranges'")
   if (options.onGatewayError !== undefined && typeof options.onGatewayError !== 'function') fail("option 'onGatewayError' must be a function")
   if (options.envelopeFor !== undefined && typeof options.envelopeFor !== 'function') fail("option 'envelopeFor' must be a function")
@@ -111,6 +118,7 @@ export function validateOptions (input: unknown): Required<Pick<GatewayErrorsOpt
     errorHandler: valid.errorHandler ?? true,
     notFoundHandler: valid.notFoundHandler ?? true,
     routeSchemas: valid.routeSchemas ?? true,
+    trackDisconnects: valid.trackDisconnects ?? true,
     checkDetails: valid.checkDetails ?? !production,
     undeclaredCodes: valid.undeclaredCodes ?? (production ? 'off' : 'warn')
   }
@@ -180,29 +188,41 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   fastify.decorateRequest(kDisconnectRecorded as unknown as string, false)
   fastify.decorateRequest(kReply as unknown as string, null)
   fastify.decorateRequest(kAbortController as unknown as string, null)
+  const trackAll = options.trackDisconnects
   fastify.decorateRequest('abortSignal', {
     getter (this: FastifyRequest) {
       const self = this as unknown as Record<symbol, AbortController | null>
-      return controllerOf(self).signal
+      const known = self[kAbortController] !== null
+      const controller = controllerOf(self)
+      if (!known && !trackAll) {
+        // Without the global hook, the signal watches the connection itself, from now on.
+        const raw = this.raw
+        if (raw.aborted) controller.abort(new GatewayError('client_disconnected'))
+        else raw.once('close', () => { if (raw.aborted) controller.abort(new GatewayError('client_disconnected')) })
+      }
+      return controller.signal
     }
   })
 
   // The client left before the reply completed: record it once, and cancel what the handler
-  // is waiting for (its upstream fetch, if it passed request.abortSignal).
+  // is waiting for (its upstream fetch, if it passed request.abortSignal). One listener per
+  // request: `trackDisconnects: false` leaves it to the requests that ask for abortSignal.
   fastify.decorateRequest(kStartedAt as unknown as string, 0)
-  fastify.addHook('onRequest', function keepReply (request, reply, done) {
-    const self = request as unknown as Record<symbol, unknown>
-    self[kReply] = reply
-    self[kStartedAt] = performance.now()
-    done()
-  })
-  fastify.addHook('onRequestAbort', function recordAbort (request, done) {
-    const self = request as unknown as Record<symbol, unknown>
-    controllerOf(self as Record<symbol, AbortController | null>).abort(new GatewayError('client_disconnected'))
-    const reply = self[kReply] as FastifyReply | null
-    if (reply !== null && !reply.raw.writableFinished) recordDisconnect(reply)
-    done()
-  })
+  if (trackAll) {
+    fastify.addHook('onRequest', function keepReply (request, reply, done) {
+      const self = request as unknown as Record<symbol, unknown>
+      self[kReply] = reply
+      self[kStartedAt] = performance.now()
+      done()
+    })
+    fastify.addHook('onRequestAbort', function recordAbort (request, done) {
+      const self = request as unknown as Record<symbol, unknown>
+      controllerOf(self as Record<symbol, AbortController | null>).abort(new GatewayError('client_disconnected'))
+      const reply = self[kReply] as FastifyReply | null
+      if (reply !== null && !reply.raw.writableFinished) recordDisconnect(reply)
+      done()
+    })
+  }
   fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode, details?: unknown) {
     return send(this, code, details)
   })

@@ -102,3 +102,35 @@ t.test('an error surfacing after the client left is recorded once, without a hoo
   await abandon((app.server.address() as AddressInfo).port, '/slow', () => true)
   t.pass('no crash, no unhandled rejection')
 })
+
+t.test('trackDisconnects: false — no per-request hooks; request.abortSignal still fires', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const signals: string[] = []
+  let started = 0
+  const app = await buildApp({ trackDisconnects: false, onGatewayError: (event) => events.push(event) }, (app) => {
+    app.get('/early', async (request) => {
+      started++
+      const signal = request.abortSignal
+      t.equal(request.abortSignal, signal, 'one signal per request')
+      await new Promise((resolve) => signal.addEventListener('abort', resolve))
+      signals.push(`early:${(signal.reason as { code?: string }).code}`)
+      throw signal.reason
+    })
+    app.get('/late', async (request) => {
+      started++
+      await new Promise((resolve) => request.raw.on('close', resolve))
+      signals.push(`late:${request.abortSignal.aborted}`)
+      return 'gone'
+    })
+    app.get('/fine', async (request) => ({ aborted: request.abortSignal.aborted }))
+  })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  await abandon(port, '/early', () => started === 1)
+  await abandon(port, '/late', () => started === 2)
+  t.same(signals, ['early:client_disconnected', 'late:true'])
+  t.same(events.map((e) => [e.code, e.route]), [['client_disconnected', '/early']], 'recorded when an error surfaces; a handler that returns normally is not')
+  const fine = await fetch(`http://127.0.0.1:${port}/fine`)
+  t.same(await fine.json(), { aborted: false }, 'a request that completes is not aborted')
+})
