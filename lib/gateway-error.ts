@@ -13,30 +13,33 @@ export interface GatewayErrorOptions {
  * A catalog error to throw from handlers, hooks and services. The plugin's error handler replies
  * with its code and details.
  *
- * Creating it does not capture a stack trace unless `GatewayError.captureStackTraces` is true: in an
- * async handler the capture is most of the cost of a thrown error, and the stack of an expected,
- * catalogued error says nothing the code does not.
+ * By default it is built without running the `Error` constructor, so no stack trace is captured:
+ * in an async handler the capture, and even the constructor without it, is most of the cost of a
+ * thrown error, and the stack of an expected, catalogued error says nothing the code does not. It is
+ * still `instanceof Error` (and of its class); its `stack` is its first line. Set
+ * `GatewayError.captureStackTraces = true` to get real `Error` instances with stacks.
  */
 export class GatewayError<C extends GatewayErrorCode = GatewayErrorCode> extends Error {
   static captureStackTraces = false
 
   declare readonly [kGatewayError]: true
-  readonly code: C
-  readonly statusCode: number
-  readonly details: GatewayErrorDetails<C> | undefined
+  declare readonly code: C
+  declare readonly statusCode: number
+  declare readonly details: GatewayErrorDetails<C> | undefined
 
   constructor (code: C, details?: GatewayErrorDetails<C>, options?: GatewayErrorOptions) {
     const known = isGatewayErrorCode(code)
-    const limit = Error.stackTraceLimit
-    if (!GatewayError.captureStackTraces) Error.stackTraceLimit = 0
-    try {
-      super(known ? messageFor(code, details) : `Unknown gateway error code: ${String(code)}`, options)
-    } finally {
-      Error.stackTraceLimit = limit
+    const message = known ? messageFor(code, details) : `Unknown gateway error code: ${String(code)}`
+    if (!GatewayError.captureStackTraces) {
+      // A derived constructor may return its own object instead of calling super().
+      const error = Object.create(new.target.prototype) as GatewayError<C>
+      ;(error as { message: string }).message = message
+      if (options !== undefined && 'cause' in options) (error as { cause: unknown }).cause = options.cause
+      initialise(error, code, details, known)
+      return error
     }
-    this.code = code
-    this.statusCode = known ? catalog[code].status : 500
-    this.details = details
+    super(message, options)
+    initialise(this, code, details, known)
   }
 
   /** Whether retrying the same request can succeed. */
@@ -50,8 +53,21 @@ export class GatewayError<C extends GatewayErrorCode = GatewayErrorCode> extends
   }
 }
 
+function initialise (error: GatewayError, code: GatewayErrorCode, details: unknown, known: boolean): void {
+  const target = error as { code: GatewayErrorCode, statusCode: number, details: unknown }
+  target.code = code
+  target.statusCode = known ? catalog[code].status : 500
+  target.details = details
+}
+
 Object.defineProperty(GatewayError.prototype, kGatewayError, { value: true })
 Object.defineProperty(GatewayError.prototype, 'name', { value: 'GatewayError', writable: true, configurable: true })
+// Instances built without the Error constructor have no own stack: their first line stands in.
+Object.defineProperty(GatewayError.prototype, 'stack', {
+  get (this: GatewayError) { return `${this.name}: ${this.message}` },
+  set (this: GatewayError, value: unknown) { Object.defineProperty(this, 'stack', { value, writable: true, configurable: true }) },
+  configurable: true
+})
 
 export function isGatewayError (value: unknown): value is GatewayError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kGatewayError] === true

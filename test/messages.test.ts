@@ -1,7 +1,7 @@
 // How details make a catalog message specific, for every code: with every field, with none, and
 // with fields of the wrong shape (JavaScript callers).
 import t from 'tap'
-import { catalog, codes, GatewayError, maskSecret, messageFor, redactString } from '../lib/index'
+import { CapabilityRoutingError, catalog, codes, GatewayError, maskSecret, messageFor, redactString } from '../lib/index'
 import { toSafeJson } from '../lib/redact'
 import { sample } from './helpers'
 
@@ -90,6 +90,13 @@ t.test('GatewayError', async (t) => {
   } finally {
     GatewayError.captureStackTraces = false
   }
+  t.equal(error.stack, "GatewayError: Requested model ID isn’t in the catalog: 'm'", 'its first line stands in for the stack')
+  const withoutCause = new GatewayError('internal_error', undefined, {})
+  t.notOk('cause' in withoutCause, 'no cause unless given')
+  withoutCause.stack = 'replaced'
+  t.equal(withoutCause.stack, 'replaced', 'stack stays writable, as on any Error')
+  t.type(new CapabilityRoutingError('tools_not_supported', {}, []), GatewayError, 'subclasses keep their chain')
+  t.type(new CapabilityRoutingError('tools_not_supported', {}, []), CapabilityRoutingError)
   const unknown = new GatewayError('nope' as never)
   t.equal(unknown.statusCode, 500)
   t.equal(unknown.retryable, false)
