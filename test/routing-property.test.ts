@@ -111,6 +111,6 @@ t.test('router and translation agree', async (t) => {
     }
     // it succeeds with exactly the providers that have no reason against them
     return chosen.length === servable.length && chosen.every((p) => servable.includes(p.name))
-  }), { numRuns: 5000 })
+  }), { numRuns: Number(process.env.FC_RUNS ?? 5000) })
   t.ok(failures > 1000, `enough failing cases exercised (${failures})`)
 })
