@@ -8,7 +8,7 @@ import { envelopeNames, envelopes, isEnvelopeName, type EnvelopeName } from './e
 import { GatewayError } from './gateway-error'
 import { createSender, kDisconnectRecorded, kRouteErrorContext, kStartedAt, type GatewayErrorEvent, type RouteErrorContext } from './reply'
 import { createRouteErrorSchemas } from './route-schemas'
-import { translateError } from './translate'
+import { translateError, validationErrorFormatter } from './translate'
 
 export interface GatewayErrorsOptions {
   /** The envelope of error replies, unless a route chooses another. Default `openai`. */
@@ -231,6 +231,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   })
 
   if (options.errorHandler) {
+    fastify.setSchemaErrorFormatter(validationErrorFormatter as Parameters<FastifyInstance['setSchemaErrorFormatter']>[0])
     fastify.setErrorHandler(function gatewayErrorHandler (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
       try {
         return sendTranslated(reply, error)

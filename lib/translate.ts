@@ -1,7 +1,21 @@
 // Anything thrown, or passed to reply.send(err), becomes exactly one catalog code.
 import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
-import { isGatewayError } from './gateway-error'
+import { GatewayError, isGatewayError } from './gateway-error'
 import { redactString } from './redact'
+
+/** Marks a GatewayError whose details this package built itself (no check or copy needed). */
+export const kTrustedDetails = Symbol('fastify-gateway-errors.trusted-details')
+
+/**
+ * A Fastify schemaErrorFormatter: validation failures become GatewayErrors at once, so Fastify does
+ * not build a message string and an Error with a stack that the error handler would throw away.
+ */
+export function validationErrorFormatter (errors: readonly AjvError[]): Error {
+  const translation = translateValidation(errors)
+  const error = new GatewayError(translation.code, translation.details as never)
+  ;(error as unknown as Record<symbol, unknown>)[kTrustedDetails] = true
+  return error
+}
 
 export interface Translation {
   code: GatewayErrorCode
@@ -65,7 +79,7 @@ export function fieldPath (instancePath: string, child?: unknown): string {
   return redactString(path, 120)
 }
 
-function translateValidation (errors: readonly AjvError[]): Translation {
+export function translateValidation (errors: readonly AjvError[]): Translation {
   const error = errors.find((e) => e.keyword === 'required' || e.keyword === 'additionalProperties' || VALUE_KEYWORDS.has(String(e.keyword))) ?? errors[0]
   const path = typeof error?.instancePath === 'string' ? error.instancePath : ''
   const reason = typeof error?.message === 'string' ? redactString(error.message, 160) : undefined
@@ -93,7 +107,7 @@ export function translateError (error: unknown): Translation {
   try {
     if (isGatewayError(error)) {
       return isGatewayErrorCode(error.code)
-        ? { code: error.code, details: error.details as Record<string, unknown> | undefined, unexpected: false }
+        ? { code: error.code, details: error.details as Record<string, unknown> | undefined, unexpected: false, trusted: (error as unknown as Record<symbol, unknown>)[kTrustedDetails] === true }
         : { code: 'internal_error', unexpected: true }
     }
     const err = error as Record<string, unknown>

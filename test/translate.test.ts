@@ -162,7 +162,7 @@ t.test('anything thrown', async (t) => {
 })
 
 t.test('translateError is pure and total', async (t) => {
-  t.same(translateError(new GatewayError('model_not_found', { model: 'm' })), { code: 'model_not_found', details: { model: 'm' }, unexpected: false })
+  t.same(translateError(new GatewayError('model_not_found', { model: 'm' })), { code: 'model_not_found', details: { model: 'm' }, unexpected: false, trusted: false })
   t.same(translateError(new GatewayError('nope' as never)), { code: 'internal_error', unexpected: true })
   t.same(translateError(Symbol('x')), { code: 'internal_error', unexpected: true })
   t.same(translateError({ validation: [{ keyword: 'if', instancePath: '/a/b' }] }), { code: 'invalid_request', details: { param: 'a.b' }, unexpected: false, trusted: true })
