@@ -151,6 +151,17 @@ function routeConfig (route: RouteOptions): { envelope: EnvelopeName | undefined
   return { envelope, codes: codes as GatewayErrorCode[] | undefined }
 }
 
+// Fastify keeps a formatter set through its options under a private symbol: an app's own formatter
+// is left in place (its errors are still translated, from error.validation).
+function hasSchemaErrorFormatter (instance: FastifyInstance): boolean {
+  for (let target: object | null = instance; target !== null; target = Object.getPrototypeOf(target)) {
+    const symbol = Object.getOwnPropertySymbols(target).find((s) => s.description === 'fastify.schemaErrorFormatter')
+    if (symbol !== undefined) return (instance as unknown as Record<symbol, unknown>)[symbol] != null
+  }
+  /* c8 ignore next 2 */
+  return false // a Fastify that keeps it elsewhere: ours is set, as with no formatter
+}
+
 function retryAfterFromHeader (reply: FastifyReply): number | undefined {
   const header = Number(reply.getHeader('retry-after'))
   return Number.isFinite(header) && header >= 0 ? header * 1000 : undefined
@@ -231,7 +242,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   })
 
   if (options.errorHandler) {
-    fastify.setSchemaErrorFormatter(validationErrorFormatter as Parameters<FastifyInstance['setSchemaErrorFormatter']>[0])
+    if (!hasSchemaErrorFormatter(fastify)) fastify.setSchemaErrorFormatter(validationErrorFormatter as Parameters<FastifyInstance['setSchemaErrorFormatter']>[0])
     fastify.setErrorHandler(function gatewayErrorHandler (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
       try {
         return sendTranslated(reply, error)

@@ -177,3 +177,21 @@ t.test('statuses without a nearest code', async (t) => {
   t.same(translateError({ statusCode: 501 }), { code: 'internal_error', unexpected: true })
   t.same(translateError({ statusCode: 402 }), { code: 'insufficient_quota', unexpected: false })
 })
+
+t.test('an app\'s own schemaErrorFormatter is kept, and its errors are still translated', async (t) => {
+  const seen: string[] = []
+  const server = await buildApp({}, (app) => {
+    app.post('/v1/chat/completions', { schema: chatSchema }, async () => ({ ok: true }))
+  }, {
+    schemaErrorFormatter: (errors, dataVar) => {
+      seen.push(`${dataVar}:${errors[0]?.keyword}`)
+      return new Error('custom')
+    }
+  })
+  t.teardown(() => server.close())
+  const res = await server.inject({ method: 'POST', url: '/v1/chat/completions', payload: { messages: [] } })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().error.code, 'missing_required_parameter')
+  t.equal(res.json().error.param, 'model')
+  t.same(seen, ['body:required'], 'the app\'s formatter ran')
+})
