@@ -28,28 +28,35 @@ const checkByCode = new Map(checks.map((check) => [check.code, check]))
 interface Evaluated {
   provider: ProviderDescription
   failed: Check[]
+  reasons: RejectionReason[]
 }
 
+/** Runs every check once per provider: the failed checks decide, their messages explain. */
 function evaluate (profile: RequestProfile, providers: readonly ProviderDescription[]): Evaluated[] {
-  return providers.map((provider) => ({
-    provider,
-    failed: checks.filter((check) => check.reject(profile, provider) !== undefined)
-  }))
+  return providers.map((provider) => {
+    const failed: Check[] = []
+    const reasons: RejectionReason[] = []
+    for (const check of checks) {
+      const message = check.reject(profile, provider)
+      if (message === undefined) continue
+      failed.push(check)
+      reasons.push({ code: check.code, message: `${provider.name} ${message}` })
+    }
+    return { provider, failed, reasons }
+  })
 }
 
 function firstStage (failed: readonly Check[]): number {
   return Math.min(...failed.map((check) => stageIndex.get(check.stage) as number))
 }
 
+function rejectionsOf (evaluated: readonly Evaluated[]): ProviderRejection[] {
+  return evaluated.map((e) => ({ provider: e.provider.name, reasons: e.reasons }))
+}
+
 /** Every provider of the model and every reason it cannot serve the request (empty for those that can). */
 export function explain (profile: RequestProfile, providers: readonly ProviderDescription[]): ProviderRejection[] {
-  return providers.map((provider) => ({
-    provider: provider.name,
-    reasons: checks.flatMap((check) => {
-      const message = check.reject(profile, provider)
-      return message === undefined ? [] : [{ code: check.code, message: `${provider.name} ${message}` }]
-    })
-  }))
+  return rejectionsOf(evaluate(profile, providers))
 }
 
 function wantsToolsWithStructuredOutput (profile: RequestProfile, providers: readonly ProviderDescription[]): boolean {
@@ -110,7 +117,7 @@ export function routeRequest (profile: RequestProfile, models: ModelLookup, opti
   const eligible = evaluated.filter((e) => e.failed.length === 0).map((e) => e.provider)
   if (eligible.length > 0) return sortProviders(eligible, options.sort)
 
-  const rejections = explain(profile, model.providers)
+  const rejections = rejectionsOf(evaluated)
   if (model.providers.length === 0) {
     throw new CapabilityRoutingError('no_provider_available', { model: model.id, providers: [] }, rejections)
   }
