@@ -2,7 +2,7 @@
 // all routes: Fastify would otherwise compile a serializer per route per status at start-up.
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
-import { catalog, codesFor, statuses, type GatewayErrorCode, type ResponseKey } from './catalog'
+import { codesFor, inResponseKey, statuses, type GatewayErrorCode, type ResponseKey } from './catalog'
 import type { Envelope } from './envelopes'
 import { errorSchema } from './schemas'
 
@@ -31,11 +31,6 @@ function mediaType (contentType: string): string {
 
 function declares (response: Record<string, unknown>, key: ResponseKey): boolean {
   return Object.hasOwn(response, String(key)) || Object.hasOwn(response, `${String(key)[0]}xx`) || Object.hasOwn(response, 'default')
-}
-
-function inKey (code: GatewayErrorCode, key: ResponseKey): boolean {
-  const status = catalog[code].status
-  return typeof key === 'number' ? status === key : Math.floor(status / 100) === Number(key[0])
 }
 
 // Status codes are array indices to V8: an object keyed 200…504 gets a fast elements store of ~770
@@ -69,7 +64,7 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
 
   function schemaFor (envelope: Envelope, key: ResponseKey, codes: readonly GatewayErrorCode[] | undefined): object {
     if (codes === undefined) return refs.get(`${envelope.name}:${key}`) as object
-    const forKey = codes.filter((code) => inKey(code, key))
+    const forKey = codes.filter((code) => inResponseKey(code, key))
     if (forKey.length === codesFor(key).length) return refs.get(`${envelope.name}:${key}`) as object
     const id = `${envelope.name}:${key}:${forKey.join(',')}`
     let schema = narrowed.get(id)
@@ -131,7 +126,7 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
     attach (route, instance, envelope, codes) {
       const schema: FastifySchema = route.schema ?? {}
       const response = sparseObject(schema.response as Record<string, unknown> | undefined)
-      const routeKeys = codes === undefined ? keys : keys.filter((key) => codes.some((code) => inKey(code, key)))
+      const routeKeys = codes === undefined ? keys : keys.filter((key) => codes.some((code) => inResponseKey(code, key)))
       for (const key of routeKeys) {
         if (declares(response, key)) continue
         const primary = schemaFor(envelope, key, codes)

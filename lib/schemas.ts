@@ -17,17 +17,25 @@ export function exampleBody (envelope: Envelope, code: GatewayErrorCode): unknow
   return envelope.body({ entry, message: entry.message, param: entry.param, details: undefined, requestId: EXAMPLE_REQUEST_ID })
 }
 
+// The full schema of an envelope and key is built once and shared: the exported schemas, the ones
+// registered with addSchema and attached to routes are the same objects.
+const fullSchemas = new Map<string, TObject>()
+
 /** The schema of one status's (or range's) error replies in one envelope, narrowed to `codes` when given. */
 export function errorSchema (envelope: Envelope, key: ResponseKey, codes: readonly GatewayErrorCode[] = codesFor(key)): TObject {
   const narrowed = codes.length !== codesFor(key).length
-  const schema = envelope.schema(codes)
-  return {
-    ...schema,
-    ...(narrowed ? {} : { $id: envelope.schemaId(key) }),
-    title: envelope.schemaId(key),
+  const id = envelope.schemaId(key)
+  const cached = narrowed ? undefined : fullSchemas.get(id)
+  if (cached !== undefined) return cached
+  const schema: TObject = {
+    ...envelope.schema(codes),
+    ...(narrowed ? {} : { $id: id }),
+    title: id,
     description: `Error ${key}. Codes:\n${describeCodes(codes)}`,
     examples: codes.map((code) => exampleBody(envelope, code))
   }
+  if (!narrowed) fullSchemas.set(id, schema)
+  return schema
 }
 
 type OpenAIErrorSchemas = { [S in GatewayErrorStatus]: ReturnType<typeof openAISchema<CodesWithStatus<S>>> }
