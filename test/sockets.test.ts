@@ -91,16 +91,25 @@ t.test('client aborts: recorded once as client_disconnected, the handler\'s sign
 })
 
 t.test('an error surfacing after the client left is recorded once, without a hook too', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  let handled = false
+  let started = false
   const app = await buildApp({}, (app) => {
     app.get('/slow', async (req) => {
-      await once(req.raw, 'close')
+      started = true
+      await new Promise((resolve) => req.raw.on('close', resolve))
+      handled = true
       throw new Error('upstream aborted because the client left')
     })
-  })
+  }, { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
-  await abandon((app.server.address() as AddressInfo).port, '/slow', () => true)
-  t.pass('no crash, no unhandled rejection')
+  await abandon((app.server.address() as AddressInfo).port, '/slow', () => started)
+  t.ok(handled, 'the handler saw the close and threw')
+  const records = lines.filter((line) => line.code === 'client_disconnected')
+  t.equal(records.length, 1, 'one client_disconnected record for the abort and the error after it')
+  t.equal(records[0]?.route, '/slow')
+  t.notOk(lines.some((line) => line.res !== undefined && (line.res as { statusCode?: number }).statusCode === 500), 'no 500 reply was logged')
 })
 
 t.test('trackDisconnects: false — no per-request hooks; request.abortSignal still fires', async (t) => {
