@@ -8,6 +8,8 @@ export interface RouteTable {
   allowed (url: string): string[]
 }
 
+const CATCH_ALL = /^\/?\*$/
+
 // Routes are only recorded at start-up; the mirror router is built on the first unknown request.
 export function createRouteTable (options: { ignoreTrailingSlash?: boolean, ignoreDuplicateSlashes?: boolean, caseSensitive?: boolean } = {}): RouteTable {
   const pending: Array<[string, string]> = []
@@ -26,6 +28,9 @@ export function createRouteTable (options: { ignoreTrailingSlash?: boolean, igno
   }
   return {
     add (method, url) {
+      // A catch-all (@fastify/cors's `OPTIONS *`) matches every path: it says nothing of which
+      // paths exist, and would turn every 404 into a 405.
+      if (CATCH_ALL.test(url)) return
       for (const m of Array.isArray(method) ? method : [method]) {
         methods.add(m)
         pending.push([m, url])

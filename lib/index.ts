@@ -1,7 +1,9 @@
 import { gatewayErrors } from './plugin'
 
-export { gatewayClientErrorHandler, gatewayErrors, gatewayFrameworkErrors, validateOptions } from './plugin'
+export { gatewayErrors } from './plugin'
 export type { GatewayErrorsOptions, RouteGatewayErrorsConfig } from './plugin'
+export { validateOptions } from './options'
+export { gatewayClientErrorHandler, gatewayFrameworkErrors } from './server-options'
 export {
   catalog, codes, sendableCodes, statuses, isGatewayErrorCode, codesWithStatus, codesFor
 } from './catalog'
@@ -20,7 +22,7 @@ export { envelopes, envelopeNames } from './envelopes'
 export type { Envelope, EnvelopeName } from './envelopes'
 export { anthropicType } from './envelopes/anthropic'
 export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './envelopes/problem'
-export { MAX_RETRY_AFTER_MS } from './reply'
+export { MAX_RETRY_AFTER_MS } from './retry-after'
 export type { GatewayErrorEvent } from './reply'
 export { resolvedEntries } from './resolved'
 export { fetchUpstream } from './upstream'

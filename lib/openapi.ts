@@ -44,6 +44,8 @@ function addExamples (document: Json): void {
             schema.example = schema.examples[0]
             delete schema.examples
           }
+          // `example` and `examples` are mutually exclusive; @fastify/swagger may have written the former.
+          delete media.example
           media.examples = Object.fromEntries(codesOf(schema, envelope).map((code) => [code, {
             summary: catalog[code].message,
             value: exampleBody(envelope, code)

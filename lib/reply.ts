@@ -2,31 +2,21 @@
 // the route's envelope; or an SSE error event when the stream has already started; or, for
 // status 0, only a record.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { catalog, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { detailsCheck } from './details-check'
 import type { Envelope, ErrorInstance, ResolvedEntry } from './envelopes'
 import { messageFor } from './message'
+import { PREFIX } from './options'
+import { createRecorder, type GatewayErrorEvent } from './record'
 import { toSafeJson } from './redact'
+import { headerSafeId } from './request-id'
 import { resolvedEntries } from './resolved'
+import { capWait } from './retry-after'
+import { foreignErrorStatuses } from './route-schemas'
+import { kRouteErrorContext } from './symbols'
 
-// The openai SDK honours a wait only when it is under 60 s (`< 60_000`), the Vercel AI SDK likewise:
-// a longer one would be replaced by their own short backoff. So the longest wait we state is 59 s.
-export const MAX_RETRY_AFTER_MS = 59_000
-
-/** What the observability hook sees, once per gateway error. */
-export interface GatewayErrorEvent {
-  code: GatewayErrorCode
-  status: number
-  retryable: boolean
-  requestId: string
-  method: string
-  route: string | undefined
-  elapsedMs: number
-  /** True for client_disconnected: nothing was written. */
-  disconnected: boolean
-  /** The original error, when the reply translates one. */
-  error?: unknown
-}
+export type { GatewayErrorEvent } from './record'
+export type Serializer = (body: unknown) => string
 
 /** Per-route choices, kept in the route's config only where they differ from the defaults. */
 export interface RouteErrorContext {
@@ -45,78 +35,35 @@ export interface SenderOptions {
   /** Set once any route has its own envelope or declared codes; until then none is looked up. */
   routeContexts: { any: boolean }
   undeclared: 'off' | 'warn' | 'error' | 'throw'
+  /** The compiled serializer of an envelope's body for a status, for routes whose own schema cannot carry it. */
+  serializerFor: (envelope: Envelope, status: number) => Serializer
 }
 
 /** `trusted`: the details were built by this package (translation, routing) and need no check or copy. */
 export type SendGatewayError = (reply: FastifyReply, code: GatewayErrorCode, details: unknown, error?: unknown, trusted?: boolean) => FastifyReply
 
-export const kRouteErrorContext = Symbol('fastify-gateway-errors.route')
-/** When the request arrived (performance.now()), set by the plugin's onRequest hook. */
-export const kStartedAt = Symbol('fastify-gateway-errors.started-at')
-/** Set once client_disconnected has been recorded for a request, so it is recorded only once. */
-export const kDisconnectRecorded = Symbol('fastify-gateway-errors.disconnect-recorded')
-
 export interface Sender {
   send: SendGatewayError
   /** Records client_disconnected for a request whose client has gone (once per request). */
   recordDisconnect: (reply: FastifyReply, error?: unknown) => void
+  /** The SSE error event for a stream that has already started, recorded as the reply's error. */
+  streamFrame: (reply: FastifyReply, code: GatewayErrorCode, details: unknown, error?: unknown, trusted?: boolean) => string | undefined
 }
 
-const SAFE_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/
-
-function headerSafeId (id: unknown): string {
-  const text = String(id)
-  return SAFE_HEADER_VALUE.test(text) ? text : text.replace(/[^\x21-\x7e]/g, '').slice(0, 128) || 'unknown'
-}
-
-function retryAfterMs (details: Record<string, unknown>): number | undefined {
-  const wait = details.retry_after_ms
-  return typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? Math.min(Math.ceil(wait), MAX_RETRY_AFTER_MS) : undefined
+interface Prepared {
+  routeOptions: FastifyRequest['routeOptions'] | undefined
+  entry: ResolvedEntry
+  envelope: Envelope
+  routeEnvelope: Envelope
+  route: RouteErrorContext | null
+  body: unknown
+  details: Record<string, unknown> | undefined
+  wait: number | undefined
 }
 
 export function createSender (options: SenderOptions): Sender {
-  const checks = new Map<GatewayErrorCode, TypeCheck<any>>()
   const negotiatedType = options.negotiated?.contentType.split(';')[0]
-
-  function checkDetails (request: FastifyRequest, code: GatewayErrorCode, details: unknown): void {
-    let check = checks.get(code)
-    if (check === undefined) {
-      check = TypeCompiler.Compile(catalog[code].details)
-      checks.set(code, check)
-    }
-    if (!check.Check(details)) {
-      const first = check.Errors(details).First()
-      request.log.warn({ code, path: first?.path, problem: first?.message }, `fastify-gateway-errors: details of the wrong shape for '${code}'`)
-    }
-  }
-
-  function record (reply: FastifyReply, entry: ResolvedEntry, error: unknown): void {
-    const request = reply.request
-    const startedAt = (request as unknown as Record<symbol, number>)[kStartedAt] as number
-    const elapsedMs = startedAt > 0 ? performance.now() - startedAt : reply.elapsedTime
-    if (entry.status === 0) {
-      const flags = request as unknown as Record<symbol, boolean>
-      if (flags[kDisconnectRecorded]) return
-      flags[kDisconnectRecorded] = true
-      request.log.info({ code: entry.code, route: request.routeOptions.url, elapsedMs }, catalog[entry.code].message)
-    }
-    if (options.onGatewayError === undefined) return
-    try {
-      options.onGatewayError({
-        code: entry.code,
-        status: entry.status,
-        retryable: entry.retryable,
-        requestId: String(request.id),
-        method: request.method,
-        route: request.routeOptions.url,
-        elapsedMs,
-        disconnected: entry.status === 0,
-        error
-      })
-    } catch (hookError) {
-      request.log.error({ err: hookError }, 'fastify-gateway-errors: onGatewayError hook threw')
-    }
-  }
+  const record = createRecorder(options.onGatewayError)
 
   function envelopeFor (request: FastifyRequest, routeEnvelope: Envelope): Envelope {
     if (negotiatedType !== undefined) {
@@ -126,87 +73,121 @@ export function createSender (options: SenderOptions): Sender {
     return options.select?.(request) ?? routeEnvelope
   }
 
-  const send: SendGatewayError = function sendGatewayError (reply, requested, rawDetails, error, trusted = false) {
+  function routeOf (routeOptions: FastifyRequest['routeOptions'] | undefined): RouteErrorContext | null {
+    if (!options.routeContexts.any) return null
+    return (routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
+  }
+
+  function checkDeclared (request: FastifyRequest, route: RouteErrorContext | null, code: GatewayErrorCode): GatewayErrorCode {
+    if (route?.declared === undefined || route.declared.has(code) || options.undeclared === 'off' || code === 'client_disconnected') return code
+    const problem = `${PREFIX}: '${code}' is not declared by route ${request.method} ${request.routeOptions.url}`
+    if (options.undeclared === 'throw') throw new Error(`${problem}; declare it in config.gatewayErrors.codes`)
+    request.log.warn({ code, route: request.routeOptions.url }, problem)
+    return options.undeclared === 'error' ? 'internal_error' : code
+  }
+
+  /** Everything about the reply but writing it; undefined when nothing may be written (status 0). */
+  function prepare (reply: FastifyReply, requested: GatewayErrorCode, rawDetails: unknown, error: unknown, trusted: boolean): Prepared | undefined {
     const request = reply.request
     let code = requested
     if (!isGatewayErrorCode(code)) {
-      request.log.error({ code: String(code) }, `fastify-gateway-errors: '${String(code)}' is not a catalog code; replying internal_error`)
+      request.log.error({ code: String(code) }, `${PREFIX}: '${String(code)}' is not a catalog code; replying internal_error`)
       code = 'internal_error'
-      rawDetails = undefined
     }
-    const route = options.routeContexts.any
-      ? (request.routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
-      : null
-    if (route?.declared !== undefined && !route.declared.has(code) && options.undeclared !== 'off' && code !== 'client_disconnected') {
-      const problem = `fastify-gateway-errors: '${code}' is not declared by route ${request.method} ${request.routeOptions.url}`
-      if (options.undeclared === 'throw') throw new Error(`${problem}; declare it in config.gatewayErrors.codes`)
-      request.log.warn({ code, route: request.routeOptions.url }, problem)
-      if (options.undeclared === 'error') {
-        code = 'internal_error'
-        rawDetails = undefined
-      }
-    }
+    const routeOptions = request.routeOptions as FastifyRequest['routeOptions'] | undefined
+    const route = routeOf(routeOptions)
+    code = checkDeclared(request, route, code)
+    if (code !== requested) rawDetails = undefined
     // Whatever went wrong, a client that has gone can be told nothing.
     if (reply.raw.destroyed && !reply.raw.writableFinished) code = 'client_disconnected'
     const entry = resolvedEntries[code]
     if (options.onGatewayError !== undefined || entry.status === 0) record(reply, entry, error)
-    if (entry.status === 0) {
-      // The client is gone: nothing may be written. If it is not gone after all, close the socket
-      // rather than leave the request hanging.
-      if (!reply.sent) reply.hijack()
-      if (!reply.raw.destroyed) reply.raw.destroy()
-      return reply
-    }
+    if (entry.status === 0) return undefined
 
     let details: Record<string, unknown> | undefined
     let message = entry.message
     let param = entry.param
     if (rawDetails !== undefined && rawDetails !== null && typeof rawDetails === 'object') {
       try {
-        if (options.checkDetails && !trusted) checkDetails(request, code, rawDetails)
+        if (options.checkDetails && !trusted) warnOnShape(request, code, rawDetails)
         details = (trusted ? rawDetails : toSafeJson(rawDetails)) as Record<string, unknown>
         message = messageFor(code, rawDetails)
         if (typeof details.param === 'string') param = details.param
       } catch (detailsError) {
         // hostile details (a proxy, a getter that throws): the code stands, the details go
-        request.log.warn({ code, err: detailsError }, `fastify-gateway-errors: details for '${code}' could not be read`)
+        request.log.warn({ code, err: detailsError }, `${PREFIX}: details for '${code}' could not be read`)
         details = undefined
         message = entry.message
       }
     }
-
+    // One wait, the same in the details and in the headers; none for a code not worth retrying.
+    let wait: number | undefined
+    if (details !== undefined && entry.retryable) {
+      wait = capWait(details.retry_after_ms)
+      if (wait !== undefined && wait !== details.retry_after_ms) details = { ...details, retry_after_ms: wait }
+    }
     const routeEnvelope = route === null ? options.envelope : route.envelope
     const envelope = envelopeFor(request, routeEnvelope)
-    const requestId = headerSafeId(request.id)
-    const instance: ErrorInstance = { entry, message, param, details, requestId }
-    const body = envelope.body(instance)
+    const instance: ErrorInstance = { entry, message, param, details, requestId: headerSafeId(request.id) }
+    return { routeOptions, entry, envelope, routeEnvelope, route, body: envelope.body(instance), details, wait }
+  }
 
+  function warnOnShape (request: FastifyRequest, code: GatewayErrorCode, details: unknown): void {
+    const check = detailsCheck(code)
+    if (check.Check(details)) return
+    const first = check.Errors(details).First()
+    request.log.warn({ code, path: first?.path, problem: first?.message }, `${PREFIX}: details of the wrong shape for '${code}'`)
+  }
+
+  function writeHeaders (reply: FastifyReply, prepared: Prepared): void {
+    const { entry, envelope, wait } = prepared
+    const requestId = headerSafeId(reply.request.id)
+    reply.code(entry.status)
+    reply.header('content-type', envelope.contentType)
+    reply.header('x-should-retry', entry.shouldRetry)
+    reply.header('x-request-id', requestId)
+    if (envelope.requestIdHeader !== 'x-request-id') reply.header(envelope.requestIdHeader, requestId)
+    if (wait !== undefined) {
+      reply.header('retry-after', String(Math.ceil(wait / 1000)))
+      reply.header('retry-after-ms', String(wait))
+    } else if (!entry.retryable && reply.hasHeader('retry-after')) {
+      // A limiter (or a hook) set it, but the code says retrying cannot help.
+      reply.removeHeader('retry-after')
+      reply.removeHeader('retry-after-ms')
+    }
+  }
+
+  const send: SendGatewayError = function sendGatewayError (reply, code, rawDetails, error, trusted = false) {
+    const prepared = prepare(reply, code, rawDetails, error, trusted)
+    if (prepared === undefined) {
+      // The client is gone: nothing may be written. If it is not gone after all, close the socket
+      // rather than leave the request hanging.
+      if (!reply.sent) reply.hijack()
+      if (!reply.raw.destroyed) reply.raw.destroy()
+      return reply
+    }
+    const { entry, envelope, routeEnvelope, body } = prepared
     if (reply.raw.headersSent) {
       // A stream has started: the status line is gone, so the error travels as one SSE event and
       // the stream ends without [DONE].
       if (!reply.raw.writableEnded && !reply.raw.destroyed) reply.raw.end(envelope.sseFrame(JSON.stringify(body)))
       return reply
     }
-
-    reply.code(entry.status)
-    reply.header('content-type', envelope.contentType)
-    reply.header('x-should-retry', entry.shouldRetry)
-    reply.header('x-request-id', requestId)
-    if (envelope.requestIdHeader !== 'x-request-id') reply.header(envelope.requestIdHeader, requestId)
-    if (details !== undefined && entry.retryable) {
-      const wait = retryAfterMs(details)
-      if (wait !== undefined) {
-        reply.header('retry-after', String(Math.ceil(wait / 1000)))
-        reply.header('retry-after-ms', String(wait))
-      }
+    writeHeaders(reply, prepared)
+    // A body in another envelope than the route's schemas describe is not theirs to serialize, nor
+    // is one whose status the route describes with a schema of its own.
+    if ((envelope !== routeEnvelope && envelope !== options.negotiated) || foreignErrorStatuses(prepared.routeOptions?.schema).has(entry.status)) {
+      reply.serializer(options.serializerFor(envelope, entry.status))
     }
-    // A body in another envelope than the route's schemas describe is not theirs to serialize.
-    if (envelope !== routeEnvelope && envelope !== options.negotiated) reply.serializer(JSON.stringify)
     return reply.send(body)
   }
 
   return {
     send,
-    recordDisconnect: (reply, error) => record(reply, resolvedEntries.client_disconnected, error)
+    recordDisconnect: (reply, error) => record(reply, resolvedEntries.client_disconnected, error),
+    streamFrame (reply, code, details, error, trusted = false) {
+      const prepared = prepare(reply, code, details, error, trusted)
+      return prepared === undefined ? undefined : prepared.envelope.sseFrame(JSON.stringify(prepared.body))
+    }
   }
 }

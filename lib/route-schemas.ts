@@ -5,8 +5,7 @@ import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import { codesFor, inResponseKey, statuses, type GatewayErrorCode, type ResponseKey } from './catalog'
 import type { Envelope } from './envelopes'
 import { errorSchema } from './schemas'
-
-type Serializer = (doc: unknown) => string
+import type { Serializer, Serializers } from './serializers'
 type SerializerCompiler = (definition: { schema: unknown, method: string, url: string, httpStatus: string, contentType?: string }) => Serializer
 
 export interface RouteErrorSchemas {
@@ -16,11 +15,52 @@ export interface RouteErrorSchemas {
   attach (route: RouteOptions, instance: FastifyInstance, envelope: Envelope, codes: readonly GatewayErrorCode[] | undefined): void
 }
 
+const OUR_TITLE = /^(?:GatewayError|AnthropicError|ProblemDetails)(?:\d{3}|[45]xx)$/
+
+const NONE: ReadonlySet<number> = new Set()
+const foreignCache = new WeakMap<object, ReadonlySet<number>>()
+
+/**
+ * The error statuses for which a route declares a response schema of its own that is not one of
+ * ours (@fastify/under-pressure's `503: { error: string }`): serialized by it, our body would be
+ * mangled. Our schemas, by `$ref` or as objects, are recognised by their title. Worked out once
+ * per route, whether the route was added before the plugin or after.
+ */
+export function foreignErrorStatuses (schema: FastifySchema | undefined): ReadonlySet<number> {
+  const response = schema?.response as Record<string, unknown> | undefined
+  if (response === undefined || response === null || typeof response !== 'object') return NONE
+  let foreign = foreignCache.get(response)
+  if (foreign === undefined) {
+    const statusesFound = new Set<number>()
+    for (const [key, value] of Object.entries(response)) {
+      if (isOurs(value)) continue
+      for (const status of statuses) {
+        if (key === 'default' || String(status) === key || `${String(status)[0]}xx` === key) statusesFound.add(status)
+      }
+    }
+    foreign = statusesFound.size === 0 ? NONE : statusesFound
+    foreignCache.set(response, foreign)
+  }
+  return foreign
+}
+
+function isOurs (schema: unknown): boolean {
+  if (schema === null || typeof schema !== 'object') return false
+  const { $ref, title, content } = schema as { $ref?: unknown, title?: unknown, content?: unknown }
+  if (typeof $ref === 'string') return OUR_TITLE.test($ref.replace(/#.*$/, ''))
+  if (typeof title === 'string') return OUR_TITLE.test(title)
+  if (content !== null && typeof content === 'object') {
+    return Object.values(content).every((media) => isOurs((media as { schema?: unknown } | null)?.schema))
+  }
+  return false
+}
+
 export interface RouteSchemaOptions {
   envelopes: readonly Envelope[]
   /** Extra content types served by negotiation, e.g. problem+json: (envelope, schema) pairs. */
   alternates: readonly Envelope[]
   serializerOpts?: Record<string, unknown>
+  serializers: Serializers
   /** One schema per status (documents every status), or per range, 4xx and 5xx (less start-up memory). */
   granularity: 'status' | 'range'
 }
@@ -46,7 +86,6 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
   const fullSchemas = new Map<string, object>()
   const refs = new Map<string, object>()
   const narrowed = new Map<string, object>()
-  const compiled = new WeakMap<object, Serializer>()
   const ownSchemas = new WeakMap<object, object>()
   const defaultCompilers = new WeakMap<FastifyInstance, SerializerCompiler>()
   const buildDefault = SerializerSelector()
@@ -78,13 +117,7 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
 
   function serializerOf (schema: object): Serializer | undefined {
     const own = ownSchemas.get(schema)
-    if (own === undefined) return undefined
-    let serializer = compiled.get(own)
-    if (serializer === undefined) {
-      serializer = buildDefault(undefined, options.serializerOpts)({ schema: own, method: '', url: '', httpStatus: '' }) as Serializer
-      compiled.set(own, serializer)
-    }
-    return serializer
+    return own === undefined ? undefined : options.serializers.compile(own)
   }
 
   // The route's own schemas compile as Fastify would, but without our error schemas among the

@@ -1,10 +1,8 @@
 // Anything thrown, or passed to reply.send(err), becomes exactly one catalog code.
-import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { catalog, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
 import { GatewayError, isGatewayError } from './gateway-error'
 import { redactString } from './redact'
-
-/** Marks a GatewayError whose details this package built itself (no check or copy needed). */
-export const kTrustedDetails = Symbol('fastify-gateway-errors.trusted-details')
+import { kTrustedDetails } from './symbols'
 
 /**
  * A Fastify schemaErrorFormatter: validation failures become GatewayErrors at once, so Fastify does
@@ -58,8 +56,12 @@ const FASTIFY_REASONS: Readonly<Record<string, string>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty but Content-Type is application/json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
-  FST_ERR_BAD_URL: 'the URL is malformed',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'the body is larger than the limit'
+  FST_ERR_BAD_URL: 'the URL is malformed'
+}
+
+/** What the reply already carries when the error reaches the handler, e.g. a limiter's retry-after. */
+export interface TranslationHints {
+  retryAfterMs?: number | undefined
 }
 
 const VALUE_KEYWORDS = new Set([
@@ -101,8 +103,15 @@ function statusOf (error: Record<string, unknown>): number | undefined {
   return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : undefined
 }
 
+// A limiter's ban (@fastify/rate-limit answers a ban with 403) is the consequence of a limit.
+function isLimit (error: Record<string, unknown>, status: number, hints: TranslationHints): boolean {
+  if (status === 429) return true
+  if (status !== 403) return false
+  return error.ban === true || hints.retryAfterMs !== undefined || (typeof error.message === 'string' && /rate.?limit/i.test(error.message.slice(0, 200)))
+}
+
 /** Translates anything thrown into one catalog code and its details. Never throws. */
-export function translateError (error: unknown): Translation {
+export function translateError (error: unknown, hints: TranslationHints = {}): Translation {
   if (typeof error !== 'object' || error === null) return { code: 'internal_error', unexpected: true }
   try {
     if (isGatewayError(error)) {
@@ -119,11 +128,18 @@ export function translateError (error: unknown): Translation {
     }
     const status = statusOf(err)
     if (status === undefined) return { code: 'internal_error', unexpected: true }
+    if (isLimit(err, status, hints)) {
+      return { code: 'rate_limit_exceeded', details: hints.retryAfterMs === undefined ? {} : { retry_after_ms: hints.retryAfterMs }, unexpected: false, trusted: true }
+    }
     const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'invalid_request' : 'internal_error')
     if (code === 'invalid_request' && err.expose === true && typeof err.message === 'string') {
       return { code, details: { reason: redactString(err.message, 160) }, unexpected: false }
     }
-    return { code, unexpected: status >= 500 }
+    if (hints.retryAfterMs !== undefined && catalog[code].retryable) {
+      return { code, details: { retry_after_ms: hints.retryAfterMs }, unexpected: false, trusted: true }
+    }
+    // Load shedding (503) and upstream statuses are raised on purpose; an unknown 5xx is not.
+    return { code, unexpected: code === 'internal_error' }
   } catch {
     return { code: 'internal_error', unexpected: true } // a hostile object: getters that throw, proxies
   }

@@ -4,7 +4,7 @@
 import { GatewayError } from './gateway-error'
 import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
 import { redactString } from './redact'
-import { MAX_RETRY_AFTER_MS } from './reply'
+import { MAX_RETRY_AFTER_MS } from './retry-after'
 
 export interface UpstreamOptions extends Omit<RequestInit, 'signal'> {
   /** The provider's name, for details and logs. */

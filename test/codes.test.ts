@@ -2,7 +2,7 @@
 // body valid against the published schema. The list comes from the catalog itself.
 import { Value } from '@sinclair/typebox/value'
 import t from 'tap'
-import { catalog, codes, envelopeNames, envelopes, GatewayError, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode } from '../lib/index'
+import { catalog, codes, envelopeNames, envelopes, GatewayError, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode, type SendableCode } from '../lib/index'
 import { buildApp, validateBody } from './helpers'
 
 const detailedCodes = sendableCodes.filter((code) => Object.keys(catalog[code].details.properties).length > 0)
@@ -33,7 +33,7 @@ t.test('the catalog', async (t) => {
 
 t.test('reply.gatewayError and a thrown GatewayError, for every sendable code', async (t) => {
   const app = await buildApp({}, (app) => {
-    app.get('/reply/:code', async (request, reply) => reply.gatewayError((request.params as { code: GatewayErrorCode }).code))
+    app.get('/reply/:code', async (request, reply) => reply.gatewayError((request.params as { code: SendableCode }).code))
     app.get('/throw/:code', async (request) => { throw new GatewayError((request.params as { code: GatewayErrorCode }).code) })
   })
   t.teardown(() => app.close())
@@ -65,7 +65,7 @@ t.test('reply.gatewayError and a thrown GatewayError, for every sendable code', 
 
 t.test('details make the message specific and travel in the body', async (t) => {
   const app = await buildApp({}, (app) => {
-    app.post('/reply/:code', async (request, reply) => reply.gatewayError((request.params as { code: GatewayErrorCode }).code, request.body as never))
+    app.post('/reply/:code', async (request, reply) => reply.gatewayError((request.params as { code: SendableCode }).code, request.body as never))
   })
   t.teardown(() => app.close())
   for (const code of detailedCodes) {
@@ -125,7 +125,7 @@ t.test('specific messages and headers', async (t) => {
 t.test('every envelope, every sendable code: valid against that envelope\'s schema', async (t) => {
   for (const envelope of envelopeNames) {
     const app = await buildApp({ envelope }, (app) => {
-      app.get('/reply/:code', async (request, reply) => reply.gatewayError((request.params as { code: GatewayErrorCode }).code))
+      app.get('/reply/:code', async (request, reply) => reply.gatewayError((request.params as { code: SendableCode }).code))
     })
     for (const code of sendableCodes) {
       const res = await app.inject({ method: 'GET', url: `/reply/${code}` })

@@ -31,6 +31,15 @@ async function document (openapi: string, options: Record<string, unknown> = {})
 }
 
 for (const version of ['3.1.0', '3.0.3']) {
+  t.test(`OpenAPI ${version}, without negotiation: one code left for a status`, async (t) => {
+    const doc = await document(version)
+    const result = await validate(JSON.parse(JSON.stringify(doc)))
+    t.same(result.valid ? [] : result.errors, [], 'valid according to @readme/openapi-parser')
+    const media = doc.paths['/v1/models/{id}'].get.responses['404'].content['application/json']
+    t.same(Object.keys(media.examples), ['model_not_found'])
+    t.equal(media.example, undefined, 'examples, never example beside them')
+  })
+
   t.test(`OpenAPI ${version}`, async (t) => {
     const doc = await document(version, { negotiate: true })
     const result = await validate(JSON.parse(JSON.stringify(doc)))

@@ -178,20 +178,25 @@ t.test('statuses without a nearest code', async (t) => {
   t.same(translateError({ statusCode: 402 }), { code: 'insufficient_quota', unexpected: false })
 })
 
-t.test('an app\'s own schemaErrorFormatter is kept, and its errors are still translated', async (t) => {
+t.test('a route\'s own schemaErrorFormatter is kept, and its errors are still translated', async (t) => {
   const seen: string[] = []
   const server = await buildApp({}, (app) => {
-    app.post('/v1/chat/completions', { schema: chatSchema }, async () => ({ ok: true }))
-  }, {
-    schemaErrorFormatter: (errors, dataVar) => {
-      seen.push(`${dataVar}:${errors[0]?.keyword}`)
-      return new Error('custom')
-    }
-  })
+    app.post('/v1/chat/completions', {
+      schema: chatSchema,
+      schemaErrorFormatter: (errors, dataVar) => {
+        seen.push(`${dataVar}:${errors[0]?.keyword}`)
+        return new Error('custom')
+      }
+    }, async () => ({ ok: true }))
+    app.post('/other', { schema: chatSchema }, async () => ({ ok: true }))
+  }, { schemaErrorFormatter: () => new Error('server-level') })
   t.teardown(() => server.close())
   const res = await server.inject({ method: 'POST', url: '/v1/chat/completions', payload: { messages: [] } })
   t.equal(res.statusCode, 400)
   t.equal(res.json().error.code, 'missing_required_parameter')
   t.equal(res.json().error.param, 'model')
-  t.same(seen, ['body:required'], 'the app\'s formatter ran')
+  t.same(seen, ['body:required'], 'the route\'s formatter ran')
+  const other = await server.inject({ method: 'POST', url: '/other', payload: { model: 'm', messages: [], temperature: 'hot' } })
+  t.equal(other.json().error.code, 'invalid_parameter_value', 'with a server-level formatter too, the reply is translated from error.validation')
+  t.equal(other.json().error.param, 'temperature')
 })

@@ -1,0 +1,65 @@
+// A client that leaves before its reply completes: `request.abortSignal` fires, so the upstream call
+// it was waiting for is cancelled, and client_disconnected is recorded once.
+//
+// The signal is the response's 'close' before it has finished: it works for every method. The
+// request's own 'close' (and Fastify's onRequestAbort) does not: on Node 20 it fires as soon as a
+// POST body has been read, long before the client leaves.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import { GatewayError } from './gateway-error'
+import { kAbortController, kReply, kStartedAt } from './symbols'
+
+type Tracked = Record<symbol, unknown>
+
+export interface DisconnectTracker {
+  /** Called from the plugin's onRequest hook, once per request. */
+  watch (reply: FastifyReply): void
+  /** The getter behind `request.abortSignal`. */
+  signalOf (request: FastifyRequest): AbortSignal
+}
+
+function hasLeft (response: ServerResponse): boolean {
+  return response.destroyed && !response.writableEnded
+}
+
+type PipeListener = (this: ServerResponse, source: Readable) => void
+
+/**
+ * `record` is called once a client has gone, for every request when `recordAll`, else never here.
+ * `onPipe` is added to every response too: the watch is the plugin's one per-request step.
+ */
+export function createDisconnectTracker (record: (reply: FastifyReply) => void, recordAll: boolean, onPipe: PipeListener): DisconnectTracker {
+  function controllerOf (request: FastifyRequest): AbortController {
+    const self = request as unknown as Tracked
+    let controller = self[kAbortController] as AbortController | null
+    if (controller === null) {
+      controller = new AbortController()
+      self[kAbortController] = controller
+      const reply = self[kReply] as FastifyReply | null
+      if (reply !== null && hasLeft(reply.raw)) controller.abort(new GatewayError('client_disconnected'))
+    }
+    return controller
+  }
+
+  // One listener function for all responses: no closure per request.
+  function onResponseClose (this: ServerResponse): void {
+    if (this.writableEnded) return // the reply was completed (light-my-request never sets writableFinished)
+    const reply = (this as unknown as Tracked)[kReply] as FastifyReply
+    const controller = (reply.request as unknown as Tracked)[kAbortController] as AbortController | null
+    if (controller !== null && !controller.signal.aborted) controller.abort(new GatewayError('client_disconnected'))
+    if (recordAll) record(reply)
+  }
+
+  return {
+    watch (reply) {
+      ;(reply.raw as unknown as Tracked)[kReply] = reply
+      const request = reply.request as unknown as Tracked
+      request[kReply] = reply
+      request[kStartedAt] = performance.now()
+      reply.raw.on('close', onResponseClose)
+      reply.raw.on('pipe', onPipe)
+    },
+    signalOf: (request) => controllerOf(request).signal
+  }
+}

@@ -1,0 +1,36 @@
+// `reply.send(readable)` of an event stream whose source fails midway. Fastify destroys the socket
+// when a piped source fails after the headers are out: the client sees a cut connection and no
+// error. For event streams the response ends instead with the same single SSE error event as any
+// started stream (no [DONE]). A source that fails before its first byte is left to Fastify, which
+// makes it an ordinary error reply, with its status.
+//
+// No onSend hook: it would run on every reply. The response's 'pipe' event (one listener, added by
+// the plugin's onRequest hook) finds the streams, and only those responses get the guard.
+import type { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { FastifyReply } from 'fastify'
+import { kReply } from './symbols'
+
+type FrameFor = (reply: FastifyReply, error: unknown) => string | undefined
+
+function isEventStream (response: ServerResponse): boolean {
+  const type = response.getHeader('content-type')
+  return typeof type === 'string' && type.startsWith('text/event-stream')
+}
+
+/** A 'pipe' listener for raw responses whose Fastify reply is kept under `kReply`. */
+export function createStreamGuard (frameFor: FrameFor): (this: ServerResponse, source: Readable) => void {
+  return function guardEventStream (this: ServerResponse, source: Readable): void {
+    if (!isEventStream(this)) return
+    const response = this
+    const destroy = response.destroy
+    response.destroy = function endWithErrorEvent (this: ServerResponse, error?: Error) {
+      const failure = source.errored
+      // Fastify destroys the response when the client has gone too: then there is no one to tell.
+      if (failure === null || this.destroyed) return destroy.call(this, error)
+      source.unpipe(this)
+      this.end(frameFor((this as unknown as Record<symbol, FastifyReply>)[kReply] as FastifyReply, failure))
+      return this
+    }
+  }
+}

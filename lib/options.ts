@@ -1,0 +1,100 @@
+// The plugin's options: one table says what each accepts and its default; register-time checks
+// and defaults are read from it.
+import type { FastifyRequest } from 'fastify'
+import { envelopeNames, isEnvelopeName, type EnvelopeName } from './envelopes'
+import type { GatewayErrorEvent } from './reply'
+
+export const PREFIX = 'fastify-gateway-errors'
+
+export interface GatewayErrorsOptions {
+  /** The envelope of error replies, unless a route chooses another. Default `openai`. */
+  envelope?: EnvelopeName
+  /** Serve RFC 9457 problem details to clients that send `Accept: application/problem+json`. Default false. */
+  negotiate?: boolean
+  /** Picks the envelope per request; return undefined to keep the route's. E.g. `(req) => req.headers['anthropic-version'] ? 'anthropic' : undefined`. */
+  envelopeFor?: (request: FastifyRequest) => EnvelopeName | undefined
+  /** Install the plugin's error handler. Set false when the app has its own; call `reply.gatewayErrorFrom(err)` there. Default true. */
+  errorHandler?: boolean
+  /** Install the not-found handler (404 resource_not_found, or 405 method_not_allowed with Allow). Default true. */
+  notFoundHandler?: boolean
+  /**
+   * Attach the error response schemas to every route registered after the plugin: `true` (default)
+   * one per status, so the docs list every status; `'ranges'` one for 4xx and one for 5xx; `false` none.
+   */
+  routeSchemas?: boolean | 'ranges'
+  /** Called once for every gateway error, client_disconnected included. For logs and metrics. */
+  onGatewayError?: (event: GatewayErrorEvent) => void
+  /** Check details against the code's schema and log a warning on mismatch. Default: not in production. */
+  checkDetails?: boolean
+  /**
+   * When a route emits a code it did not declare: `warn` (log), `error` (log and reply
+   * internal_error), `throw` (reply.gatewayError throws, so a test fails loudly) or `off`.
+   * Default: `warn`, `off` in production.
+   */
+  undeclaredCodes?: 'off' | 'warn' | 'error' | 'throw'
+  /**
+   * Record client_disconnected for every request whose client leaves before the reply completes,
+   * even when no error follows. With false, only errors that surface after a disconnect are
+   * recorded. `request.abortSignal` fires in both cases. Default true.
+   */
+  trackDisconnects?: boolean
+  /** Send the request id as `x-request-id` (and `request-id` on Anthropic routes) on every reply, not only errors. Default true. */
+  requestIdHeader?: boolean
+  /** Options for fast-json-stringify, as Fastify's own `serializerOpts`. */
+  serializerOpts?: Record<string, unknown>
+}
+
+interface OptionRule {
+  valid: (value: unknown) => boolean
+  expected: string
+  default?: (production: boolean) => unknown
+}
+
+const isBoolean = (value: unknown) => typeof value === 'boolean'
+const isFunction = (value: unknown) => typeof value === 'function'
+const oneOf = (values: readonly unknown[]) => (value: unknown) => values.includes(value)
+const flag = (fallback: boolean | ((production: boolean) => boolean)): OptionRule =>
+  ({ valid: isBoolean, expected: 'a boolean', default: typeof fallback === 'function' ? fallback : () => fallback })
+
+const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
+  envelope: { valid: isEnvelopeName, expected: `one of ${envelopeNames.join(', ')}`, default: () => 'openai' },
+  negotiate: flag(false),
+  envelopeFor: { valid: isFunction, expected: 'a function' },
+  errorHandler: flag(true),
+  notFoundHandler: flag(true),
+  routeSchemas: { valid: oneOf([true, false, 'ranges']), expected: "true, false or 'ranges'", default: () => true },
+  onGatewayError: { valid: isFunction, expected: 'a function' },
+  checkDetails: flag((production) => !production),
+  undeclaredCodes: { valid: oneOf(['off', 'warn', 'error', 'throw']), expected: "'off', 'warn', 'error' or 'throw'", default: (production) => production ? 'off' : 'warn' },
+  trackDisconnects: flag(true),
+  requestIdHeader: flag(true),
+  serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' }
+}
+
+type Defaulted = 'envelope' | 'negotiate' | 'errorHandler' | 'notFoundHandler' | 'routeSchemas' |
+  'checkDetails' | 'undeclaredCodes' | 'trackDisconnects' | 'requestIdHeader'
+export type ResolvedOptions = Required<Pick<GatewayErrorsOptions, Defaulted>> & GatewayErrorsOptions
+
+export function fail (message: string): never {
+  throw new TypeError(`${PREFIX}: ${message}`)
+}
+
+/** Checks the options at register time and fills in the defaults (which depend on NODE_ENV). */
+export function validateOptions (input: unknown): ResolvedOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('options must be an object')
+  const given = input as Record<string, unknown>
+  const production = process.env.NODE_ENV === 'production'
+  const resolved: Record<string, unknown> = { ...given }
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(OPTIONS, key)) fail(`unknown option '${key}'; known options: ${Object.keys(OPTIONS).join(', ')}`)
+  }
+  for (const [key, rule] of Object.entries(OPTIONS)) {
+    const value = given[key]
+    if (value === undefined) {
+      if (rule.default !== undefined) resolved[key] = rule.default(production)
+    } else if (!rule.valid(value)) {
+      fail(`option '${key}' must be ${rule.expected}`)
+    }
+  }
+  return resolved as unknown as ResolvedOptions
+}

@@ -1,0 +1,53 @@
+// What the observability hook sees, once per gateway error; client_disconnected logged once.
+import type { FastifyReply } from 'fastify'
+import { PREFIX } from './options'
+import type { GatewayErrorCode } from './catalog'
+import type { ResolvedEntry } from './envelopes'
+import { kDisconnectRecorded, kStartedAt } from './symbols'
+
+/** What the observability hook sees, once per gateway error. */
+export interface GatewayErrorEvent {
+  code: GatewayErrorCode
+  status: number
+  retryable: boolean
+  requestId: string
+  method: string
+  route: string | undefined
+  elapsedMs: number
+  /** True for client_disconnected: nothing was written. */
+  disconnected: boolean
+  /** The original error, when the reply translates one. */
+  error?: unknown
+}
+
+export type Recorder = (reply: FastifyReply, entry: ResolvedEntry, error: unknown) => void
+
+export function createRecorder (onGatewayError: ((event: GatewayErrorEvent) => void) | undefined): Recorder {
+  return function record (reply, entry, error) {
+    const request = reply.request
+    const startedAt = (request as unknown as Record<symbol, number>)[kStartedAt] as number
+    const elapsedMs = startedAt > 0 ? performance.now() - startedAt : reply.elapsedTime
+    if (entry.status === 0) {
+      const flags = request as unknown as Record<symbol, boolean>
+      if (flags[kDisconnectRecorded]) return
+      flags[kDisconnectRecorded] = true
+      request.log.info({ code: entry.code, route: request.routeOptions.url, elapsedMs }, entry.message)
+    }
+    if (onGatewayError === undefined) return
+    try {
+      onGatewayError({
+        code: entry.code,
+        status: entry.status,
+        retryable: entry.retryable,
+        requestId: String(request.id),
+        method: request.method,
+        route: request.routeOptions.url,
+        elapsedMs,
+        disconnected: entry.status === 0,
+        error
+      })
+    } catch (hookError) {
+      request.log.error({ err: hookError }, `${PREFIX}: onGatewayError hook threw`)
+    }
+  }
+}

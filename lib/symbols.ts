@@ -1,0 +1,14 @@
+// The symbols the plugin keeps on Fastify's and Node's objects, in one place.
+
+/** On a route's config: its envelope and declared codes, where they differ from the defaults. */
+export const kRouteErrorContext = Symbol('fastify-gateway-errors.route')
+/** On a request: set once client_disconnected has been recorded, so it is recorded only once. */
+export const kDisconnectRecorded = Symbol('fastify-gateway-errors.disconnect-recorded')
+/** On a request: the AbortController behind `request.abortSignal`, made on first use. */
+export const kAbortController = Symbol('fastify-gateway-errors.abort-controller')
+/** On a raw response: the Fastify reply it belongs to, for its 'close' listener. */
+export const kReply = Symbol('fastify-gateway-errors.reply')
+/** On a GatewayError: its details were built by this package (no check or copy needed). */
+export const kTrustedDetails = Symbol('fastify-gateway-errors.trusted-details')
+/** On a request: when it arrived (performance.now()); Fastify keeps its own only when it logs. */
+export const kStartedAt = Symbol('fastify-gateway-errors.started-at')
