@@ -1,7 +1,7 @@
 'use strict'
 // The apps the benchmarks compare. Each pair differs only in how the error reply is produced.
 const Fastify = require('fastify')
-const gatewayErrors = require('..')
+const gatewayErrors = require('fastify-gateway-errors')
 const { GatewayError, GatewayErrorSchemas, catalog } = gatewayErrors
 
 const entry = catalog.model_not_found

@@ -8,7 +8,7 @@ const { fork } = require('node:child_process')
 const { request } = require('node:http')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
-const { isGatewayErrorCode, catalog } = require('..')
+const { isGatewayErrorCode, catalog } = require('fastify-gateway-errors')
 const requests = require('../examples/gateway/requests')
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60)

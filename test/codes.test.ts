@@ -2,7 +2,7 @@
 // body valid against the published schema. The list comes from the catalog itself.
 import { Value } from '@sinclair/typebox/value'
 import t from 'tap'
-import { catalog, codes, envelopeNames, envelopes, GatewayError, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode, type SendableCode } from '../lib/index'
+import { catalog, codes, envelopeNames, envelopes, GatewayError, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode, type SendableCode } from './internals'
 import { buildApp, validateBody } from './helpers'
 
 const detailedCodes = sendableCodes.filter((code) => Object.keys(catalog[code].details.properties).length > 0)

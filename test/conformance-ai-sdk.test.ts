@@ -4,7 +4,7 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { APICallError, generateText, RetryError, streamText } from 'ai'
 import t from 'tap'
-import { catalog, sendableCodes } from '../lib/index'
+import { catalog, sendableCodes } from './internals'
 import { requests, startGateway, type ExampleRequest } from './gateway-harness'
 
 /** The AI SDK decides retries by status alone (408, 409, 429, >= 500), ignoring x-should-retry. */

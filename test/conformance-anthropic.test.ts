@@ -2,7 +2,7 @@
 // anthropic-version, so the gateway answers in the Anthropic envelope on every route.
 import Anthropic from '@anthropic-ai/sdk'
 import t from 'tap'
-import { anthropicType, catalog, sendableCodes, type GatewayErrorCode } from '../lib/index'
+import { anthropicType, catalog, sendableCodes, type GatewayErrorCode } from './internals'
 import { validateBody } from './helpers'
 import { requests, send, startGateway, type ExampleRequest } from './gateway-harness'
 

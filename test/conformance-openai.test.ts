@@ -3,7 +3,7 @@
 // retries for exactly the retryable codes (counted at the gateway).
 import OpenAI from 'openai'
 import t from 'tap'
-import { catalog, sendableCodes, type GatewayErrorCode } from '../lib/index'
+import { catalog, sendableCodes, type GatewayErrorCode } from './internals'
 import { requests, send, startGateway, type ExampleRequest } from './gateway-harness'
 
 const CLASS_BY_STATUS: Record<number, unknown> = {

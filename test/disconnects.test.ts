@@ -4,7 +4,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { fetchUpstream, type GatewayErrorEvent } from '../lib/index'
+import { fetchUpstream, type GatewayErrorEvent } from './internals'
 import { buildApp } from './helpers'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

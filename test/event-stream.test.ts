@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import OpenAI from 'openai'
 import t from 'tap'
-import { GatewayError, type GatewayErrorEvent } from '../lib/index'
+import { GatewayError, type GatewayErrorEvent } from './internals'
 import { buildApp, validateBody } from './helpers'
 
 const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`

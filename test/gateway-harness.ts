@@ -1,6 +1,6 @@
 // Starts the example gateway and its fake upstreams on free ports, counting every gateway error.
 import type { AddressInfo } from 'node:net'
-import type { GatewayErrorEvent } from '../lib/index'
+import type { GatewayErrorEvent } from './internals'
 
 const { build } = require('../examples/gateway/app')
 const { startUpstreams } = require('../examples/gateway/upstreams')

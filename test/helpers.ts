@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import Ajv from 'ajv'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import gatewayErrors, { errorSchema, envelopes, catalog, type GatewayErrorsOptions, type GatewayErrorCode, type EnvelopeName, type GatewayErrorStatus } from '../lib/index'
+import gatewayErrors, { errorSchema, envelopes, catalog, type GatewayErrorsOptions, type GatewayErrorCode, type EnvelopeName, type GatewayErrorStatus } from './internals'
 
 export const ajv = new Ajv({ strict: false, allErrors: true })
 

@@ -2,7 +2,7 @@
 // code, headers are never split, no secret is echoed.
 import { connect } from 'node:net'
 import t from 'tap'
-import { catalog, isGatewayErrorCode } from '../lib/index'
+import { catalog, isGatewayErrorCode } from './internals'
 import { validateBody } from './helpers'
 import { startGateway, type Gateway } from './gateway-harness'
 

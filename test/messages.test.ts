@@ -1,7 +1,7 @@
 // How details make a catalog message specific, for every code: with every field, with none, and
 // with fields of the wrong shape (JavaScript callers).
 import t from 'tap'
-import { CapabilityRoutingError, catalog, codes, GatewayError, maskSecret, messageFor, redactString } from '../lib/index'
+import { CapabilityRoutingError, catalog, codes, GatewayError, maskSecret, messageFor, redactString } from './internals'
 import { toSafeJson } from '../lib/redact'
 import { sample } from './helpers'
 

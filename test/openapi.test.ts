@@ -7,7 +7,7 @@ import { validate } from '@readme/openapi-parser'
 import Ajv from 'ajv'
 import Fastify from 'fastify'
 import t from 'tap'
-import gatewayErrors, { codesWithStatus, statuses, withGatewayErrors, type GatewayErrorStatus } from '../lib/index'
+import gatewayErrors, { codesWithStatus, statuses, withGatewayErrors, type GatewayErrorStatus } from './internals'
 
 type Json = Record<string, any>
 
@@ -128,7 +128,7 @@ t.test('the example gateway serves a valid OpenAPI document and Swagger UI at /d
 })
 
 t.test('transformOpenApi and withGatewayErrors on unusual documents', async (t) => {
-  const { transformOpenApi } = await import('../lib/index')
+  const { transformOpenApi } = await import('../lib/openapi')
   t.same(transformOpenApi({ openapi: '3.1.0' }), { openapi: '3.1.0' }, 'nothing to do')
   const odd = {
     openapi: '3.1.0',

@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import gatewayErrors, { GatewayError, gatewayFrameworkErrors, validateOptions, type GatewayErrorEvent } from '../lib/index'
+import gatewayErrors, { GatewayError, gatewayFrameworkErrors, validateOptions, type GatewayErrorEvent } from './internals'
 import { buildApp, validateBody } from './helpers'
 
 function logSink () {

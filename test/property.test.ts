@@ -3,7 +3,7 @@
 // FC_RUNS raises the number of runs (the nightly script uses 200,000).
 import fc from 'fast-check'
 import t from 'tap'
-import { catalog, GatewayError, isGatewayErrorCode, statuses, type GatewayErrorCode } from '../lib/index'
+import { catalog, GatewayError, isGatewayErrorCode, statuses, type GatewayErrorCode } from './internals'
 import { buildApp, validateBody } from './helpers'
 
 const RUNS = Number(process.env.FC_RUNS ?? 10_000)

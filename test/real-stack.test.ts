@@ -12,7 +12,7 @@ import fp from 'fastify-plugin'
 import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import t, { type Test as Tap } from 'tap'
-import gatewayErrors, { catalog, isGatewayErrorCode, type GatewayErrorCode } from '../lib/index'
+import gatewayErrors, { catalog, isGatewayErrorCode, type GatewayErrorCode } from './internals'
 import { foreignErrorStatuses } from '../lib/route-schemas'
 import { validateBody } from './helpers'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { estimateTokens, profileFromChatCompletion, profileFromResponses } from '../lib/index'
+import { estimateTokens, profileFromChatCompletion, profileFromResponses } from './internals'
 
 t.test('profile of a chat completion body', async (t) => {
   const profile = profileFromChatCompletion({

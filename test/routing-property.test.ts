@@ -1,7 +1,7 @@
 // For random provider sets and requests, the router and the nearest-miss translation agree.
 import fc from 'fast-check'
 import t from 'tap'
-import { CapabilityRoutingError, checks, explain, routeRequest, stages, type ProviderDescription, type RequestProfile } from '../lib/index'
+import { CapabilityRoutingError, checks, explain, routeRequest, stages, type ProviderDescription, type RequestProfile } from './internals'
 
 const names = ['a', 'b', 'c', 'd']
 const params = ['temperature', 'logprobs', 'seed']

@@ -4,7 +4,7 @@ import t from 'tap'
 import {
   CapabilityRoutingError, OPTIONAL_PARAMS, catalog, routeRequest, selectProvider,
   type GatewayErrorCode, type ModelDescription, type ProviderDescription, type RequestProfile
-} from '../lib/index'
+} from './internals'
 import { buildApp, validateBody } from './helpers'
 
 export const full: ProviderDescription = {

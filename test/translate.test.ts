@@ -1,6 +1,6 @@
 // One test per translation rule, through the plugin's error handler and not-found handler.
 import t from 'tap'
-import { fieldPath, GatewayError, translateError } from '../lib/index'
+import { fieldPath, GatewayError, translateError } from './internals'
 import { buildApp, validateBody } from './helpers'
 
 const chatSchema = {

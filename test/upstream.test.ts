@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { fetchUpstream, GatewayError } from '../lib/index'
+import { fetchUpstream, GatewayError } from './internals'
 import { buildApp, validateBody } from './helpers'
 
 const SECRET = 'INTERNAL-UPSTREAM-TRACE sk-live-abcdefghijklmnopqrstuvwxyz'

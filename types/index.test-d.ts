@@ -1,9 +1,11 @@
 import Fastify, { type FastifyReply } from 'fastify'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
-  CapabilityRoutingError, GatewayError, GatewayErrorSchemas, fetchUpstream, profileFromChatCompletion, selectProvider, withGatewayErrors,
-  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type CodesWithStatus, type ProviderDescription, type ProviderRejection
+  GatewayError, GatewayErrorSchemas, fetchUpstream, withGatewayErrors,
+  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails
 } from '..'
+import { CapabilityRoutingError, profileFromChatCompletion, selectProvider, type ProviderDescription, type ProviderRejection } from '../dist/routing'
+import type { CodesWithStatus } from '../dist/catalog'
 
 const app = Fastify()
 app.register(gatewayErrors)
@@ -13,6 +15,8 @@ expectError(app.register(gatewayErrors, { envelope: 'xml' }))
 app.get('/x', async (_request, reply) => {
   expectType<FastifyReply>(reply.gatewayError('model_not_found', { model: 'gpt-9' }))
   reply.gatewayError('internal_error')
+  // client_disconnected is recorded, never sent: not a code a reply can carry
+  expectError(reply.gatewayError('client_disconnected'))
   reply.gatewayError('context_length_exceeded', { requested_tokens: 10, max_context_tokens: 5 })
   // an unknown code is a compile error
   expectError(reply.gatewayError('no_such_code'))

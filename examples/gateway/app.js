@@ -3,13 +3,12 @@
 // scopes, plans, MFA, per-key rate limits, budgets and quotas, idempotency, a model catalog routed by
 // the plugin's router, and fake upstream providers. Every catalog code has a natural home here.
 const Fastify = require('fastify')
-const gatewayErrors = require('../..')
+const gatewayErrors = require('fastify-gateway-errors')
+const { profileFromChatCompletion, profileFromResponses, routeRequest } = require('fastify-gateway-errors/routing')
 const models = require('./models.json')
 const { createMemoryStore } = require('./store')
 
-const {
-  GatewayError, fetchUpstream, maskSecret, profileFromChatCompletion, profileFromResponses, routeRequest
-} = gatewayErrors
+const { GatewayError, fetchUpstream, maskSecret } = gatewayErrors
 
 const MODERATION = { violence: /\b(kill|attack|weapon)s?\b/i }
 const API_KEY = /^sk-[A-Za-z0-9_-]{8,}$/

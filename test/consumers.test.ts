@@ -1,0 +1,194 @@
+// The package as users get it: packed with `npm pack`, unpacked into fresh projects of every kind
+// (ESM with module nodenext, CommonJS with node16, moduleResolution bundler, plain JavaScript ESM
+// and CJS), type-checked with --strict by the project's own TypeScript, and run. The README's quick
+// start is one of them, compiled and run as written. A file with wrong codes and details must fail
+// to compile in each, so the types are known not to be `any`.
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+
+const root = join(__dirname, '..')
+const work = join(root, 'node_modules', '.cache', 'fastify-gateway-errors-consumers')
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+const readme = readFileSync(join(root, 'README.md'), 'utf8')
+// The child processes (tsc, npm, the consumers) are not ours to measure: without this, tap would
+// process V8 coverage of the whole TypeScript compiler for every run.
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(?:NODE_V8_COVERAGE|NODE_OPTIONS|_?TAP)/.test(key)))
+
+function run (file: string, args: string[], cwd: string, env: Record<string, string> = {}): { code: number, out: string } {
+  try {
+    return { code: 0, out: execFileSync(file, args, { cwd, encoding: 'utf8', env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }) }
+  } catch (error) {
+    const failure = error as { status: number, stdout: string, stderr: string }
+    return { code: failure.status, out: `${failure.stdout}${failure.stderr}` }
+  }
+}
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+t.ok(pkg.scripts.prepack?.includes('build'), 'npm pack and git installs build dist/ first (prepack)')
+
+rmSync(work, { recursive: true, force: true })
+mkdirSync(work, { recursive: true })
+const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root).out)[0] as { filename: string, files: Array<{ path: string }> }
+const tarball = join(work, packed.filename)
+const unpacked = join(work, 'package')
+run('tar', ['xzf', tarball, '-C', work], work)
+const api = require(join(unpacked, 'dist', 'index.js'))
+const names = Object.keys(api).filter((name) => name !== 'default' && name !== 'gatewayErrors').sort()
+
+t.test('the tarball: dist/ and its entry points, no source maps to files it lacks', async (t) => {
+  const files = packed.files.map((file) => file.path)
+  t.ok(files.includes('dist/main.js') && files.includes('dist/main.d.ts') && files.includes('dist/routing/index.js'))
+  t.notOk(files.some((file) => file.startsWith('lib/') || file.startsWith('test/')), 'no sources or tests')
+  for (const file of files.filter((f) => f.endsWith('.js'))) {
+    const map = /\/\/# sourceMappingURL=(.+)$/m.exec(readFileSync(join(unpacked, file), 'utf8'))?.[1]
+    if (map !== undefined) t.ok(files.includes(join(file, '..', map)), `${file}: its source map is packed`)
+  }
+  t.same(names.filter((name) => !new RegExp(`\`${name}[\`(<]`).test(readme)), [], 'every export is documented in the README')
+})
+
+t.test('@arethetypeswrong/cli finds no problem in the tarball', async (t) => {
+  const result = run(process.execPath, [join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), tarball, '--format', 'ascii'], work)
+  t.equal(result.code, 0, result.out)
+  t.match(result.out, 'No problems found')
+})
+
+interface Project { name: string, type: 'module' | 'commonjs', compilerOptions?: Record<string, unknown>, files: Record<string, string> }
+
+function project ({ name, type, compilerOptions, files }: Project): string {
+  const dir = join(work, name)
+  mkdirSync(join(dir, 'node_modules'), { recursive: true })
+  cpSync(unpacked, join(dir, 'node_modules', 'fastify-gateway-errors'), { recursive: true })
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }))
+  if (compilerOptions !== undefined) {
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'es2022', strict: true, skipLibCheck: true, types: ['node'], outDir: 'out', ...compilerOptions },
+      include: ['*.ts']
+    }))
+  }
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text)
+  return dir
+}
+
+const quickStart = /## Quick start[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string
+const namedImports = (from: string) => `import gatewayErrors, { ${names.join(', ')} } from '${from}'
+import { routeRequest, selectProvider, profileFromChatCompletion, CapabilityRoutingError } from 'fastify-gateway-errors/routing'
+const values: Record<string, unknown> = { gatewayErrors, ${names.join(', ')}, routeRequest, selectProvider, profileFromChatCompletion, CapabilityRoutingError }
+console.log(JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v]))))
+`
+const negative = `import Fastify from 'fastify'
+import gatewayErrors, { GatewayError } from 'fastify-gateway-errors'
+const app = Fastify()
+app.register(gatewayErrors, { envelope: 'xml' })
+app.get('/', async (_request, reply) => {
+  reply.gatewayError('model_not_fond')
+  reply.gatewayError('model_not_found', { model: 42 })
+  reply.gatewayError('client_disconnected')
+  throw new GatewayError('context_length_exceeded', { requested_tokens: 'many' })
+})
+`
+const NEGATIVE_LINES = [4, 6, 7, 8, 9]
+
+function typeErrorLines (output: string, file: string): number[] {
+  return [...output.matchAll(new RegExp(`${file}\\((\\d+),\\d+\\): error TS`, 'g'))].map((match) => Number(match[1]))
+}
+
+const typescriptKinds: Array<{ name: string, type: 'module' | 'commonjs', compilerOptions: Record<string, unknown>, main: string, runs: boolean }> = [
+  { name: 'esm-nodenext', type: 'module', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, main: namedImports('fastify-gateway-errors'), runs: true },
+  { name: 'cjs-node16', type: 'commonjs', compilerOptions: { module: 'node16', moduleResolution: 'node16' }, main: namedImports('fastify-gateway-errors'), runs: true },
+  { name: 'bundler', type: 'module', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, main: namedImports('fastify-gateway-errors'), runs: true }
+]
+
+for (const kind of typescriptKinds) {
+  t.test(`TypeScript, ${kind.name}: named and default imports compile with --strict and run; wrong codes do not compile`, async (t) => {
+    const dir = project({ name: kind.name, type: kind.type, compilerOptions: kind.compilerOptions, files: { 'main.ts': kind.main, 'negative.ts': negative } })
+    const compiled = run(process.execPath, [tsc, '-p', '.'], dir)
+    t.same(typeErrorLines(compiled.out, 'main.ts'), [], `main.ts compiles: ${compiled.out.slice(0, 400)}`)
+    t.same(typeErrorLines(compiled.out, 'negative.ts'), NEGATIVE_LINES, 'each wrong line of negative.ts is a type error')
+    const ran = run(process.execPath, [join(dir, 'out', 'main.js')], dir)
+    t.equal(ran.code, 0, ran.out)
+    const types = JSON.parse(ran.out) as Record<string, string>
+    t.same(Object.entries(types).filter(([, type]) => type === 'undefined'), [], 'every named import has a value at run time')
+    t.equal(types.gatewayErrors, 'function')
+  })
+}
+
+t.test('TypeScript CommonJS: import = require(), as the README says', async (t) => {
+  const dir = project({
+    name: 'cjs-require',
+    type: 'commonjs',
+    compilerOptions: { module: 'node16', moduleResolution: 'node16' },
+    files: {
+      'main.ts': `import Fastify from 'fastify'
+import gatewayErrors = require('fastify-gateway-errors')
+import routing = require('fastify-gateway-errors/routing')
+const app = Fastify()
+app.register(gatewayErrors)
+app.get('/', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
+app.inject('/').then(async (res) => {
+  console.log(res.statusCode, res.json().error.code, typeof gatewayErrors.GatewayError, typeof routing.routeRequest)
+  await app.close()
+})
+`
+    }
+  })
+  const compiled = run(process.execPath, [tsc, '-p', '.'], dir)
+  t.equal(compiled.code, 0, compiled.out)
+  t.equal(run(process.execPath, [join(dir, 'out', 'main.js')], dir).out.trim(), '404 model_not_found function function')
+})
+
+t.test('JavaScript ESM and CommonJS at run time', async (t) => {
+  const esm = project({ name: 'js-esm', type: 'module', files: { 'main.mjs': namedImports('fastify-gateway-errors').replace(': Record<string, unknown>', '') } })
+  const types = JSON.parse(run(process.execPath, ['main.mjs'], esm).out) as Record<string, string>
+  t.same(Object.entries(types).filter(([, type]) => type === 'undefined'), [])
+  const cjs = project({
+    name: 'js-cjs',
+    type: 'commonjs',
+    files: {
+      'main.js': `const Fastify = require('fastify')
+const gatewayErrors = require('fastify-gateway-errors')
+const { GatewayError } = require('fastify-gateway-errors')
+const { selectProvider } = require('fastify-gateway-errors/routing')
+const app = Fastify()
+app.register(gatewayErrors)
+app.get('/', async () => { throw new GatewayError('upstream_timeout') })
+app.inject('/').then(async (res) => {
+  console.log(res.statusCode, res.json().error.code, gatewayErrors.default === gatewayErrors, typeof selectProvider)
+  await app.close()
+})
+`
+    }
+  })
+  t.equal(run(process.execPath, ['main.js'], cjs).out.trim(), '504 upstream_timeout true function')
+})
+
+t.test('the README quick start compiles with --strict in an ESM project and runs as written', async (t) => {
+  t.ok(quickStart.includes('gatewayErrors'), 'the quick start was found')
+  const dir = project({ name: 'quick-start', type: 'module', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, files: { 'index.ts': quickStart } })
+  const compiled = run(process.execPath, [tsc, '-p', '.'], dir)
+  t.equal(compiled.code, 0, compiled.out)
+  const child = spawn(process.execPath, [join(dir, 'out', 'index.js')], { cwd: dir, env: { ...childEnv, PORT: '0' } })
+  t.teardown(() => { child.kill() })
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = ''
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString()
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match !== null) resolve(match[1] as string)
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)))
+  })
+  const missing = await fetch(`${url}/v1/models/gpt-9`)
+  t.equal(missing.status, 404)
+  t.equal(((await missing.json()) as { error: { code: string } }).error.code, 'model_not_found')
+  const tooLong = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: ['x'.repeat(600_000)] }) })
+  t.equal(tooLong.status, 400)
+  t.match(((await tooLong.json()) as { error: { message: string } }).error.message, /^Token count exceeds the model’s context window: \d+ tokens requested/)
+  const messages = await fetch(`${url}/v1/messages`, { method: 'POST' })
+  t.equal(messages.status, 503)
+  t.equal(((await messages.json()) as { error: { type: string } }).error.type, 'overloaded_error')
+  t.equal(messages.headers.get('retry-after'), '2')
+})
+
+t.teardown(() => { if (existsSync(work)) rmSync(work, { recursive: true, force: true }) })

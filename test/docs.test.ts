@@ -1,0 +1,40 @@
+// The generated parts of the docs stay true to the catalog and the example (npm run docs), and the
+// README stays what a newcomer reads: short, with the commands a fresh clone runs and working links.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { catalogTable, codes, sendableCodes } from './internals'
+
+const { curlTable } = require('../examples/gateway/curl')
+const root = join(__dirname, '..')
+const read = (file: string) => readFileSync(join(root, file), 'utf8')
+
+function between (text: string, name: string): string {
+  const start = `<!-- ${name}:start -->`
+  return text.slice(text.indexOf(start) + start.length, text.indexOf(`<!-- ${name}:end -->`)).trim()
+}
+
+t.test('docs/catalog.md: the catalog table is generated from the catalog', async (t) => {
+  const table = between(read('docs/catalog.md'), 'catalog')
+  t.equal(table, catalogTable(), 'docs/catalog.md is up to date: run `npm run docs`')
+  t.equal(table.split('\n').length, codes.length + 2, 'a row per code')
+})
+
+t.test('examples/gateway/README.md: a curl line per sendable code, from the example\'s requests', async (t) => {
+  const table = between(read('examples/gateway/README.md'), 'curl')
+  t.equal(table, curlTable(), 'up to date: run `npm run docs`')
+  t.equal(table.split('\n').length, sendableCodes.length + 2)
+})
+
+t.test('the README: short, the commands a fresh clone runs, links that resolve', async (t) => {
+  const readme = read('README.md')
+  t.ok(Buffer.byteLength(readme) <= 20_000, `README.md is ${Buffer.byteLength(readme)} bytes`)
+  t.match(readme, 'npm ci && npm start')
+  t.match(readme, 'npm ci && npm test')
+  const links = [...readme.matchAll(/\]\(((?!https?:)[^)#]+)\)/g)].map((match) => match[1] as string)
+  t.ok(links.length >= 5)
+  for (const link of links) t.ok(existsSync(join(root, link)), `${link} exists`)
+  const order = ['## Install', '## Quick start', '## Options', '## API', '## Compatibility', '## License'].map((heading) => readme.indexOf(heading))
+  t.same(order, [...order].sort((a, b) => a - b), 'install, quick start, options, API, compatibility, license')
+  t.notOk(order.includes(-1))
+})

@@ -1,0 +1,13 @@
+// What the tests use beyond the public surface, imported from the modules that hold it.
+export { default, gatewayErrors, catalog, codes, isGatewayErrorCode, GatewayError, isGatewayError, GatewayErrorSchemas, fetchUpstream, withGatewayErrors, gatewayClientErrorHandler, gatewayFrameworkErrors, maskSecret, redactString } from '../lib/index'
+export type { GatewayErrorsOptions, GatewayErrorCode, GatewayErrorStatus, SendableCode, GatewayErrorEvent, EnvelopeName } from '../lib/index'
+export { sendableCodes, statuses, codesWithStatus } from '../lib/catalog'
+export { validateOptions } from '../lib/options'
+export { MAX_RETRY_AFTER_MS } from '../lib/retry-after'
+export { translateError, fieldPath } from '../lib/translate'
+export { messageFor } from '../lib/message'
+export { errorSchema } from '../lib/schemas'
+export { envelopes, envelopeNames } from '../lib/envelopes'
+export { anthropicType } from '../lib/envelopes/anthropic'
+export { catalogTable } from '../lib/docs'
+export * from '../lib/routing'

@@ -1,0 +1,10 @@
+// The public surface is small and every name in it is a real value.
+import t from 'tap'
+import * as api from '../lib/index'
+
+t.test('the public values: about a dozen, none undefined', async (t) => {
+  const entries = Object.entries(api).filter(([name]) => name !== 'default')
+  t.ok(entries.length <= 15, `${entries.length} named values`)
+  t.same(entries.filter(([, value]) => value === undefined).map(([name]) => name), [])
+  t.equal(api.default, api.gatewayErrors, 'the default export is the plugin')
+})
