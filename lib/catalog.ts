@@ -281,7 +281,6 @@ export const catalog = {
     details: {
       ...Provider,
       ...RetryAfter,
-      upstream_status: Type.Optional(Type.Integer()),
       excerpt: Type.Optional(Type.String({ description: 'A short, sanitised excerpt of the upstream body, when enabled' }))
     },
     subject: providerSubject

@@ -15,7 +15,13 @@ export const RetryAfter = {
 } satisfies TProperties
 
 export const Provider = {
-  provider: Type.Optional(Type.String({ description: 'The upstream provider concerned' }))
+  provider: Type.Optional(Type.String({ description: 'The upstream provider concerned' })),
+  upstream: Type.Optional(Type.Object({
+    provider: Type.Optional(Type.String()),
+    status: Type.Integer({ description: 'The HTTP status the provider answered with' }),
+    type: Type.Optional(Type.String({ description: 'The provider\'s own error type' })),
+    code: Type.Optional(Type.String({ description: 'The provider\'s own error code' }))
+  }, { description: 'The provider reply this error translates' }))
 } satisfies TProperties
 
 export const RejectionReason = Type.Object({

@@ -1,12 +1,14 @@
-// A fetch to a provider that either returns a usable response or throws a GatewayError: the
-// translation of upstream faults. The provider's raw body never reaches the client; a short,
-// redacted excerpt may, when `excerpt` is set.
+// A fetch to a provider that returns a usable response or throws the GatewayError its failure
+// means: the provider's error replies through translateProviderError, its faults (timeouts, resets,
+// refused connections, HTML pages, truncated JSON, redirects) by what they are. The provider's raw
+// body never reaches the client; a short, redacted excerpt may, when `excerpt` is set.
+import { Readable } from 'node:stream'
 import { GatewayError } from './gateway-error'
-import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
 import { redactString } from './redact'
-import { MAX_RETRY_AFTER_MS } from './retry-after'
+import { checkedEvents, trusted } from './upstream-events'
 
-export interface UpstreamOptions extends Omit<RequestInit, 'signal'> {
+export interface UpstreamOptions extends Omit<RequestInit, 'signal' | 'redirect'> {
   /** The provider's name, for details and logs. */
   provider: string
   /** The deadline for the whole exchange, headers and body, in ms. */
@@ -17,16 +19,31 @@ export interface UpstreamOptions extends Omit<RequestInit, 'signal'> {
   excerpt?: boolean
   /** Checks a parsed JSON body; false makes it an `upstream_error`. */
   validate?: (body: unknown) => boolean
-  /** Return the response unread (for streams) once the status is OK. Default false. */
+  /**
+   * Expect an event stream: resolve with `stream`, the provider's events checked one by one (send it
+   * with `reply.header('content-type', 'text/event-stream').send(stream)`). An answer that is not an
+   * event stream, or whose first event is an error, is thrown before a byte is forwarded. Default false.
+   */
   raw?: boolean
+  /** `none` (default): a 3xx is an `upstream_error`. `same-origin`: follow up to 3 redirects to the same origin. */
+  redirects?: 'none' | 'same-origin'
+  /** The largest successful body read, in bytes. Default 8 MiB. Error bodies are read up to 64 KiB. */
+  maxBytes?: number
   /** The fetch to use; default the global one. */
   fetch?: typeof fetch
 }
 
-// Codes a provider's own error body may name that mean the same to our client.
-const PASSED_THROUGH = new Set<GatewayErrorCode>(['context_length_exceeded', 'content_filtered', 'invalid_parameter_value', 'missing_required_parameter', 'unknown_field'])
-const CONTENT_FILTER = /content[_ -]?(filter|policy|management)|safety|moderation/i
+export interface UpstreamResult {
+  response: Response
+  /** The parsed JSON body; undefined with `raw`. */
+  body: unknown
+  /** With `raw`: the checked event stream, a Node Readable of the provider's SSE text. */
+  stream?: Readable
+}
+
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
+const ERROR_BODY_BYTES = 64 * 1024
+const EXCERPT_SOURCE = 2048
 
 function causeCode (error: unknown): string | undefined {
   let current: unknown = error
@@ -38,80 +55,102 @@ function causeCode (error: unknown): string | undefined {
   return undefined
 }
 
-function retryAfterMs (headers: Headers): number | undefined {
-  const ms = Number(headers.get('retry-after-ms'))
-  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_RETRY_AFTER_MS)
-  const seconds = Number(headers.get('retry-after'))
-  if (headers.has('retry-after') && Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS)
-  return undefined
+/** Reads at most `limit` bytes of a body as text; `truncated` when there was more. */
+async function readCapped (response: Response, limit: number): Promise<{ text: string, truncated: boolean }> {
+  const reader = response.body?.getReader()
+  if (reader === undefined) return { text: '', truncated: false }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    chunks.push(value)
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated: true }
+    }
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false }
 }
 
-function providerErrorCode (text: string): string | undefined {
+/** Clipped first, then stripped with expressions that cannot backtrack. */
+function excerptOf (text: string): string {
+  return redactString(text.slice(0, EXCERPT_SOURCE).replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim(), 120)
+}
+
+function isSameOrigin (from: URL, location: string | null): URL | undefined {
+  if (location === null) return undefined
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown, type?: unknown } }
-    const code = body.error?.code ?? body.error?.type
-    return typeof code === 'string' ? code : undefined
+    const target = new URL(location, from)
+    return target.origin === from.origin ? target : undefined
   } catch {
     return undefined
   }
 }
 
-function codeForStatus (status: number, text: string): GatewayErrorCode {
-  const named = providerErrorCode(text)
-  if (named !== undefined && isGatewayErrorCode(named) && PASSED_THROUGH.has(named)) return named
-  if (named !== undefined && CONTENT_FILTER.test(named)) return 'content_filtered'
-  if (status === 400 || status === 422) return 'invalid_request'
-  if (status === 413) return 'payload_too_large'
-  if (status === 429) return 'rate_limit_exceeded'
-  if (status === 408 || status === 504 || status === 524) return 'upstream_timeout'
-  if (status === 503 || status === 529) return 'model_unavailable'
-  // 401/403/404 from a provider concern the gateway's key or configuration, not the caller's.
-  return 'upstream_error'
-}
-
-/** Fetches from a provider; returns the response (or its parsed JSON) or throws a catalog GatewayError. */
-export async function fetchUpstream (url: string | URL, options: UpstreamOptions): Promise<{ response: Response, body: unknown }> {
-  const { provider, timeoutMs, signal, excerpt, validate, raw, fetch: fetchImpl = fetch, ...init } = options
+/** Fetches from a provider; returns the response and its parsed JSON (or checked stream), or throws a catalog GatewayError. */
+export async function fetchUpstream (url: string | URL, options: UpstreamOptions): Promise<UpstreamResult> {
+  const { provider, timeoutMs, signal, excerpt, validate, raw, redirects = 'none', maxBytes = 8 << 20, fetch: fetchImpl = fetch, ...init } = options
   const timeout = AbortSignal.timeout(timeoutMs)
   const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-  const details = (extra: Record<string, unknown> = {}) => ({ provider, ...extra })
-  const excerptOf = (text: string) => excerpt === true ? { excerpt: redactString(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim(), 120) } : {}
-
+  const bad = (status: number, text: string, cause?: unknown): never => {
+    throw trusted(new GatewayError('upstream_error', {
+      provider, upstream: { provider, status }, ...(excerpt === true && text !== '' ? { excerpt: excerptOf(text) } : {})
+    }, cause === undefined ? undefined : { cause }))
+  }
   const fail = (error: unknown): never => {
+    if (error instanceof GatewayError) throw error
     if (signal?.aborted === true) throw new GatewayError('client_disconnected', undefined, { cause: error })
-    if (timeout.aborted) throw new GatewayError('upstream_timeout', details({ timeout_ms: timeoutMs }), { cause: error })
+    if (timeout.aborted) throw trusted(new GatewayError('upstream_timeout', { provider, timeout_ms: timeoutMs }, { cause: error }))
     const code = causeCode(error)
-    if (code !== undefined && REFUSED.has(code)) throw new GatewayError('model_unavailable', details(), { cause: error })
-    throw new GatewayError('upstream_error', details(), { cause: error })
+    if (code !== undefined && REFUSED.has(code)) throw trusted(new GatewayError('model_unavailable', { provider }, { cause: error }))
+    throw trusted(new GatewayError('upstream_error', { provider }, { cause: error }))
   }
 
-  let response: Response
   try {
-    response = await fetchImpl(url, { ...init, signal: combined })
+    let target = new URL(url)
+    let response = await fetchImpl(target, { ...init, signal: combined, redirect: 'manual' })
+    for (let hops = 0; response.status >= 300 && response.status < 400; hops++) {
+      // Never to another host: it would get the provider key headers and, on 307, the prompt again.
+      const next = redirects === 'same-origin' && hops < 3 ? isSameOrigin(target, response.headers.get('location')) : undefined
+      await response.body?.cancel().catch(() => {})
+      if (next === undefined) return bad(response.status, '')
+      target = next
+      response = await fetchImpl(target, { ...init, signal: combined, redirect: 'manual' })
+    }
+
+    if (!response.ok) {
+      const { text } = await readCapped(response, ERROR_BODY_BYTES)
+      const { code, details } = translateProviderError({ status: response.status, headers: response.headers, body: text, provider, excerpt })
+      if (excerpt === true && details.excerpt === undefined && text !== '') details.excerpt = excerptOf(text)
+      throw trusted(new GatewayError(code, details as never))
+    }
+
+    const type = response.headers.get('content-type') ?? ''
+    if (raw === true && type.startsWith('text/event-stream') && response.body !== null) {
+      const checked = await checkedEvents(response.body as unknown as AsyncIterable<Uint8Array>, provider)
+      return { response, body: undefined, stream: Readable.from(checked, { objectMode: false }) }
+    }
+
+    const { text, truncated } = await readCapped(response, maxBytes)
+    if (truncated) return bad(response.status, '')
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch (error) {
+      return bad(response.status, text, error) // HTML from a proxy, a truncated body
+    }
+    const providerError = Array.isArray(body) ? body[0]?.error : (body as { error?: unknown } | null)?.error
+    if (providerError !== undefined && providerError !== null) {
+      // An error sent with 200 (some providers do, and streams asked for and answered with JSON).
+      const { code, details } = translateProviderError({ status: statusOfError(providerError), headers: response.headers, body, provider, excerpt })
+      throw trusted(new GatewayError(code, details as never))
+    }
+    if (isSafetyBlock(body)) throw trusted(new GatewayError('content_filtered', { provider }))
+    if (raw === true || (validate !== undefined && !validate(body))) return bad(response.status, text)
+    return { response, body }
   } catch (error) {
     return fail(error)
   }
-  if (response.ok && raw === true) return { response, body: undefined }
-
-  let text: string
-  try {
-    text = await response.text()
-  } catch (error) {
-    return fail(error) // reset or deadline while reading the body
-  }
-  if (!response.ok) {
-    const code = codeForStatus(response.status, text)
-    const wait = retryAfterMs(response.headers)
-    throw new GatewayError(code, details({ upstream_status: response.status, ...excerptOf(text), ...(wait === undefined ? {} : { retry_after_ms: wait }) }) as never)
-  }
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch (error) {
-    throw new GatewayError('upstream_error', details({ upstream_status: response.status, ...excerptOf(text) }), { cause: error })
-  }
-  if (validate !== undefined && !validate(body)) {
-    throw new GatewayError('upstream_error', details({ upstream_status: response.status, ...excerptOf(text) }))
-  }
-  return { response, body }
 }

@@ -6,11 +6,13 @@ const { readFileSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { catalogTable } = require('../dist/docs')
 const { curlTable } = require('../examples/gateway/curl')
+const { providersTable } = require('../test/fixtures/providers/table')
 
 const root = join(__dirname, '..')
 const generated = [
   ['docs/catalog.md', 'catalog', catalogTable],
-  ['examples/gateway/README.md', 'curl', curlTable]
+  ['examples/gateway/README.md', 'curl', curlTable],
+  ['docs/providers.md', 'providers', providersTable]
 ]
 
 function replaceBetween (text, name, content) {

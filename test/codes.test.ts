@@ -3,7 +3,7 @@
 import { Value } from '@sinclair/typebox/value'
 import t from 'tap'
 import { catalog, codes, envelopeNames, envelopes, GatewayError, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode, type SendableCode } from './internals'
-import { buildApp, validateBody } from './helpers'
+import { buildApp, sample, validateBody } from './helpers'
 
 const detailedCodes = sendableCodes.filter((code) => Object.keys(catalog[code].details.properties).length > 0)
 
@@ -73,7 +73,7 @@ t.test('details make the message specific and travel in the body', async (t) => 
     for (const key of Object.keys(catalog[code].details.properties)) {
       const schema = (catalog[code].details.properties as Record<string, { type?: string }>)[key] as { type?: string }
       if (details[key] === undefined || details[key] === '') {
-        details[key] = schema.type === 'string' ? `${key}-value` : schema.type === 'array' ? [] : schema.type === 'integer' || schema.type === 'number' ? 7 : details[key]
+        details[key] = schema.type === 'string' ? `${key}-value` : schema.type === 'array' ? [] : schema.type === 'object' ? sample(schema as never, key) : schema.type === 'integer' || schema.type === 'number' ? 7 : details[key]
       }
     }
     const res = await app.inject({ method: 'POST', url: `/reply/${code}`, payload: details })

@@ -26,6 +26,11 @@ t.test('examples/gateway/README.md: a curl line per sendable code, from the exam
   t.equal(table.split('\n').length, sendableCodes.length + 2)
 })
 
+t.test('docs/providers.md: the table of provider errors is generated from the corpus', async (t) => {
+  const { providersTable } = require('./fixtures/providers/table')
+  t.equal(between(read('docs/providers.md'), 'providers'), providersTable(), 'up to date: run `npm run docs`')
+})
+
 t.test('the README: short, the commands a fresh clone runs, links that resolve', async (t) => {
   const readme = read('README.md')
   t.ok(Buffer.byteLength(readme) <= 20_000, `README.md is ${Buffer.byteLength(readme)} bytes`)

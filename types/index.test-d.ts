@@ -1,8 +1,8 @@
 import Fastify, { type FastifyReply } from 'fastify'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
-  GatewayError, GatewayErrorSchemas, fetchUpstream, withGatewayErrors,
-  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails
+  GatewayError, GatewayErrorSchemas, fetchUpstream, translateProviderError, withGatewayErrors,
+  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type UpstreamResult
 } from '..'
 import { CapabilityRoutingError, profileFromChatCompletion, selectProvider, type ProviderDescription, type ProviderRejection } from '../dist/routing'
 import type { CodesWithStatus } from '../dist/catalog'
@@ -57,7 +57,7 @@ app.get('/signal', async (request) => {
 })
 app.register(gatewayErrors, { envelopeFor: (request) => request.headers['anthropic-version'] === undefined ? undefined : 'anthropic', routeSchemas: 'ranges' })
 expectError(app.register(gatewayErrors, { routeSchemas: 'some' }))
-expectType<Promise<{ response: Response, body: unknown }>>(fetchUpstream('http://127.0.0.1:1', { provider: 'p', timeoutMs: 1000 }))
+expectType<Promise<UpstreamResult>>(fetchUpstream('http://127.0.0.1:1', { provider: 'p', timeoutMs: 1000 }))
 expectError(fetchUpstream('http://127.0.0.1:1', { timeoutMs: 1000 }))
 const provider: ProviderDescription = { name: 'p', supports: { tools: true } }
 expectType<ProviderDescription>(selectProvider(profileFromChatCompletion({ model: 'm', messages: [] }), { m: { id: 'm', providers: [provider] } }))
@@ -66,3 +66,8 @@ expectType<ProviderRejection[]>(routingError.rejections)
 expectAssignable<GatewayError>(routingError)
 const swaggerOptions = withGatewayErrors({ openapi: { info: { title: 't', version: '1' } } })
 expectType<string>(swaggerOptions.refResolver.buildLocalReference({}, '', '', 0))
+
+// provider translation, from a reply or from an SDK's APIError
+expectType<GatewayErrorCode>(translateProviderError({ status: 429, headers: { 'retry-after': '2' }, body: '{}' }).code)
+expectType<GatewayErrorCode>(translateProviderError({ status: 400, headers: new Headers(), error: { type: 'error' } }, 'anthropic').code)
+expectError(translateProviderError({ body: '{}' }, 1))

@@ -205,17 +205,10 @@ function build (options = {}) {
         const { body: completion } = await fetchUpstream(url, { ...init, provider: provider.name, timeoutMs: upstreamTimeoutMs, signal: request.abortSignal, validate: (b) => Array.isArray(b?.choices) })
         return completion
       }
-      const { response } = await fetchUpstream(url, { ...init, provider: provider.name, timeoutMs: upstreamTimeoutMs, signal: request.abortSignal, raw: true })
-      reply.hijack()
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': request.id })
-      try {
-        for await (const data of response.body) reply.raw.write(data)
-        reply.raw.end()
-      } catch (error) {
-        // The provider dropped the stream midway: one SSE error event, and the stream ends.
-        reply.gatewayError('upstream_error', { provider: provider.name })
-      }
-      return reply
+      // The provider's events, checked: an error event (or a page that is no stream) becomes the
+      // catalog's, in this route's envelope; the plugin ends the stream with it.
+      const { stream } = await fetchUpstream(url, { ...init, provider: provider.name, timeoutMs: upstreamTimeoutMs, signal: request.abortSignal, raw: true })
+      return reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send(stream)
     }
 
     app.get('/v1/models', async (request) => {
@@ -259,22 +252,22 @@ function build (options = {}) {
       const messages = [{ role: 'user', content: JSON.stringify(request.body.messages) }]
       if (request.body.stream === true) {
         const url = `${upstreamUrl}/${provider.upstream}/v1/chat/completions`
-        const { response } = await fetchUpstream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: request.body.model, messages, stream: true }), provider: provider.name, timeoutMs: upstreamTimeoutMs, signal: request.abortSignal, raw: true })
+        const { stream } = await fetchUpstream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: request.body.model, messages, stream: true }), provider: provider.name, timeoutMs: upstreamTimeoutMs, signal: request.abortSignal, raw: true })
         reply.hijack()
-        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': request.id })
+        // reply's own headers carry the request id the plugin set (x-request-id and request-id)
+        reply.raw.writeHead(200, { ...reply.getHeaders(), 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
         const event = (type, data) => reply.raw.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
         event('message_start', { message: { id: 'msg_demo', type: 'message', role: 'assistant', model: request.body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 0 } } })
         event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })
         try {
-          const decoder = new TextDecoder()
-          for await (const data of response.body) {
-            for (const line of decoder.decode(data, { stream: true }).split('\n')) {
+          for await (const data of stream) {
+            for (const line of String(data).split('\n')) {
               const text = line.startsWith('data: {') ? JSON.parse(line.slice(6)).choices?.[0]?.delta?.content : undefined
               if (text !== undefined) event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })
             }
           }
-        } catch {
-          return reply.gatewayError('upstream_error', { provider: provider.name })
+        } catch (error) {
+          return reply.gatewayErrorFrom(error) // the provider's error, translated; one `event: error`
         }
         event('content_block_stop', { index: 0 })
         event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 5 } })

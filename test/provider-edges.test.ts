@@ -1,0 +1,95 @@
+// The edges of provider translation: hostile and odd bodies, headers as objects, 200s that are errors.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { fetchUpstream, GatewayError } from './internals'
+import { isSafetyBlock, readProviderError, statusOfError, translateProviderError } from '../lib/provider-errors'
+import { eventError, events } from '../lib/upstream-events'
+
+t.test('odd and hostile bodies never throw', async (t) => {
+  const circular: Record<string, unknown> = {}
+  circular.self = circular
+  t.equal(readProviderError({ error: { message: circular } })?.message, '', 'a message that cannot be stringified')
+  const hostile = { get error () { throw new Error('boom') } }
+  t.equal(translateProviderError({ status: 400, body: hostile }).code, 'upstream_error', 'a body whose getter throws')
+  t.equal(translateProviderError({ status: 400, body: 'not json' }).code, 'upstream_error')
+  t.equal(translateProviderError({ status: 413, body: 'too big' }).code, 'payload_too_large')
+  t.equal(translateProviderError({ status: 400, headers: { 'retry-after': ['3', '4'] }, body: '{"error":{"message":"x"}}' }).code, 'invalid_request')
+  t.notOk(isSafetyBlock(null))
+  t.notOk(isSafetyBlock({ candidates: [] }))
+  t.ok(isSafetyBlock({ candidates: [{ finishReason: 'SAFETY' }] }))
+  t.equal(eventError('event: error\ndata: not json\n\n', 'p')?.code, 'upstream_error')
+  t.equal(eventError('data: not json\n\n', 'p'), undefined, 'an unparseable event that is not an error passes')
+  t.equal(eventError('event: error\ndata: \n\n', 'p')?.code, 'upstream_error')
+})
+
+t.test('fetchUpstream: errors sent with 200, bad redirects, safety blocks', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/200-error') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"error":{"code":429,"message":"Rate limit exceeded","type":"rate_limit_error"}}') }
+    if (req.url === '/200-error-array') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('[{"error":{"message":"bad","status":"INVALID_ARGUMENT"}}]') }
+    if (req.url === '/safety') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"candidates":[{"finishReason":"SAFETY"}]}') }
+    res.writeHead(302, { location: 'http://[not a url' })
+    res.end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const codeOf = async (path: string) => ((await fetchUpstream(`${base}${path}`, { provider: 'p', timeoutMs: 2000, redirects: 'same-origin' }).then(() => undefined, (e: unknown) => e)) as GatewayError).code
+  t.equal(await codeOf('/200-error'), 'rate_limit_exceeded')
+  t.equal(await codeOf('/200-error-array'), 'invalid_request')
+  t.equal(await codeOf('/safety'), 'content_filtered')
+  t.equal(await codeOf('/bad-location'), 'upstream_error', 'a Location that is not a URL')
+})
+
+t.test('the rarer branches of the rules', async (t) => {
+  const code = (status: number, error: unknown, headers?: Record<string, string>) => translateProviderError({ status, headers, body: error }).code
+  t.equal(code(400, { error: { details: [null, { reason: 'X' }], message: 'bad' } }), 'invalid_request', 'details with nulls')
+  t.equal(code(400, { type: 'ValidationException', message: 'bad' }), 'invalid_request', 'a top-level type')
+  t.equal(code(400, { __type: 'ValidationException', message: 'bad' }), 'invalid_request', 'an AWS __type')
+  t.equal(code(413, { error: { message: 'too large a body' } }), 'payload_too_large')
+  t.equal(code(400, { type: 'error', error: { message: 'bad' } }), 'invalid_request', 'an Anthropic body without its error type')
+  t.equal(code(400, { error: { message: "Missing required parameter: 'messages'." } }), 'missing_required_parameter')
+  t.equal(code(400, { error: { message: 'is required' } }), 'invalid_request', 'required, but no field named')
+  t.equal(code(400, { error: { message: 'This model does not support tools' } }), 'tools_not_supported')
+  t.equal(code(400, { error: { message: 'Argument not supported on this model: reasoningEffort' } }), 'reasoning_not_supported')
+  t.equal(code(400, { error: { message: 'Feature not supported here' } }), 'invalid_request', 'unsupported, but which capability is not said')
+  t.match(translateProviderError({ status: 503, headers: { 'retry-after': '5' }, body: '{}' }), { code: 'model_unavailable', details: { retry_after_ms: 5000 } })
+  t.notOk('retry_after_ms' in translateProviderError({ status: 503, headers: { 'retry-after': '500' }, body: '{}' }).details, 'no wait beyond what the SDKs honour')
+  t.equal(statusOfError(undefined), 502)
+  t.equal(statusOfError({ code: 404 }), 404)
+  t.equal(statusOfError({ status: 'UNAVAILABLE' }), 503)
+})
+
+t.test('event streams: odd events, oversized events, a stream that ends without a blank line', async (t) => {
+  t.equal(eventError('data: [{"error":{"message":"x"}}]\n\n', 'p')?.code, 'upstream_error', 'an array')
+  t.equal(eventError('data: null\n\n', 'p'), undefined)
+  t.equal(eventError('data: {"candidates":[{"finishReason":"SAFETY"}]}\n\n', 'p')?.code, 'content_filtered')
+  const from = (chunks: string[]) => (async function * () { for (const c of chunks) yield Buffer.from(c) })()
+  const collect = async (source: AsyncIterable<string>) => { const out: string[] = []; for await (const e of source) out.push(e); return out }
+  t.same(await collect(events(from(['data: 1\r\n\r\ndata: 2']), 'p')), ['data: 1\n\n', 'data: 2\n\n'], 'CRLF and a last event without its blank line')
+  const big = await collect(events(from(['data: ' + 'x'.repeat((1 << 20) + 10)]), 'p')).then(() => undefined, (e: unknown) => e)
+  t.equal((big as GatewayError).code, 'upstream_error', 'an event over 1 MiB')
+  const failing = (async function * () { yield Buffer.from('data: 1\n\n'); throw new GatewayError('client_disconnected' as never) })()
+  t.equal(((await collect(events(failing, 'p')).then(() => undefined, (e: unknown) => e)) as GatewayError).code, 'client_disconnected', 'a GatewayError passes through')
+})
+
+t.test('fetchUpstream: a body-less reply, a redirect without Location, a client that leaves', async (t) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/no-location') { res.writeHead(302); return res.end() }
+    if (req.url === '/no-type') { res.writeHead(200); return res.end('{"id":"x"}') }
+    if (req.url === '/hang') return
+    res.writeHead(204)
+    res.end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const outcome = (path: string, options: Record<string, unknown> = {}) => fetchUpstream(`${base}${path}`, { provider: 'p', timeoutMs: 2000, redirects: 'same-origin', ...options }).then((r) => r.body, (e: unknown) => (e as GatewayError).code)
+  t.equal(await outcome('/no-location'), 'upstream_error')
+  t.same(await outcome('/no-type'), { id: 'x' }, 'no content-type: read as JSON')
+  t.equal(await outcome('/no-type', { raw: true }), 'upstream_error', 'no content-type is no event stream')
+  t.equal(await outcome('/empty', { fetch: async () => new Response(null, { status: 500 }) }), 'upstream_error', 'an error without a body')
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 30)
+  t.equal(await outcome('/hang', { signal: controller.signal }), 'client_disconnected')
+})
