@@ -6,6 +6,7 @@ const { writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
 const { pluginApp, baselineApp } = require('./apps')
+const { measureSuccessPath } = require('./success')
 
 const QUICK = process.argv.includes('--quick')
 const ROUNDS = QUICK ? 3 : 5
@@ -70,19 +71,19 @@ async function compareLoad (a, b) {
   return { a: median(ratesA), b: median(ratesB), ratio: median(ratios) }
 }
 
-function startupOnce (kind) {
+function startupOnce (kind, shape, count) {
   return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'startup.js'), [kind], { execArgv: ['--expose-gc'] })
+    const child = fork(join(__dirname, 'startup.js'), [kind, shape, String(count)], { execArgv: ['--expose-gc'] })
     child.once('message', resolve)
     child.once('error', reject)
   })
 }
 
-async function compareStartup (kind) {
+async function compareStartup (kind, shape = 'response', count = 1000) {
   const time = []; const heap = []; const plugin = []; const plain = []
   for (let round = 0; round < (QUICK ? 2 : 5); round++) {
-    const a = await startupOnce(kind)
-    const b = await startupOnce('plain')
+    const a = await startupOnce(kind, shape, count)
+    const b = await startupOnce('plain', shape, count)
     plugin.push(a); plain.push(b)
     time.push(a.ms / b.ms); heap.push(a.heap / b.heap)
   }
@@ -170,8 +171,14 @@ async function main () {
   }
   pluginServer.child.disconnect(); baselineServer.child.disconnect()
 
-  results.startup = await compareStartup('plugin')
-  results.startupRanges = await compareStartup('ranges')
+  results.startup = {
+    '1,000 routes, body and response schemas': await compareStartup('plugin', 'body', 1000),
+    '1,000 routes, response schemas only': await compareStartup('plugin', 'response', 1000),
+    '100 routes, body and response schemas': await compareStartup('plugin', 'body', 100),
+    "1,000 routes, body and response schemas, routeSchemas: 'ranges'": await compareStartup('ranges', 'body', 1000)
+  }
+  process.stdout.write('.')
+  results.successPath = await measureSuccessPath({ rounds: QUICK ? 3 : 11 })
   process.stdout.write('.')
   results.soak = await soak()
   console.log('\n')
@@ -182,9 +189,12 @@ async function main () {
       rows.push([`${kind}: ${name}`, `${fmt(r.a)} vs ${fmt(r.b)} req/s`, `${fmt(r.ratio, 2)}×`, r.goal === undefined ? '—' : `≥ ${r.goal}× ${r.ratio >= r.goal ? 'met' : 'MISSED'}`])
     }
   }
-  for (const [label, st] of [['per status', results.startup], ["routeSchemas: 'ranges'", results.startupRanges]]) {
-    rows.push([`start-up, 1,000 routes (${label}): time`, `${fmt(st.plugin.ms)} vs ${fmt(st.plain.ms)} ms`, `${fmt(st.timeRatio, 2)}×`, `≤ 1.2× ${st.timeRatio <= 1.2 ? 'met' : 'MISSED'}`])
-    rows.push([`start-up, 1,000 routes (${label}): heap after GC`, `${fmt(st.plugin.heapMB, 1)} vs ${fmt(st.plain.heapMB, 1)} MB`, `${fmt(st.heapRatio, 2)}×`, `≤ 1.2× ${st.heapRatio <= 1.2 ? 'met' : 'MISSED'}`])
+  for (const [name, r] of Object.entries(results.successPath)) {
+    rows.push([`success path, server CPU per request: ${name}`, `${fmt(r.plugin.cpuMicros, 1)} vs ${fmt(r.plain.cpuMicros, 1)} µs`, `${fmt(r.plugin.ratio, 3)}×`, `≤ 1.02× ${r.plugin.ratio <= 1.02 ? 'met' : 'MISSED'}`])
+  }
+  for (const [label, st] of Object.entries(results.startup)) {
+    rows.push([`start-up, ${label}: time`, `${fmt(st.plugin.ms)} vs ${fmt(st.plain.ms)} ms`, `${fmt(st.timeRatio, 2)}×`, `≤ 1.2× ${st.timeRatio <= 1.2 ? 'met' : 'MISSED'}`])
+    rows.push([`start-up, ${label}: heap after GC`, `${fmt(st.plugin.heapMB, 1)} vs ${fmt(st.plain.heapMB, 1)} MB`, `${fmt(st.heapRatio, 2)}×`, `≤ 1.15× ${st.heapRatio <= 1.15 ? 'met' : 'MISSED'}`])
   }
   rows.push([`soak: ${fmt(results.soak.replies)} error replies over HTTP`, `heap after GC ${results.soak.heapMB.join(' → ')} MB`, `${fmt(results.soak.growthMB, 1)} MB growth`, 'flat'])
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), 10))

@@ -13,7 +13,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 function start (kind) {
   return new Promise((resolve, reject) => {
-    const child = fork(process.env.SERVER ?? join(__dirname, 'success-server.js'), [kind], { execPath: 'taskset', execArgv: ['-c', '1', process.execPath] })
+    const child = fork(join(__dirname, 'success-server.js'), [kind], { execPath: 'taskset', execArgv: ['-c', '1', process.execPath] })
     child.once('message', ({ port }) => resolve({
       kind,
       port,

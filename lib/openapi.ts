@@ -1,6 +1,6 @@
 // @fastify/swagger integration: readable component names (GatewayError404, not def-3), one named
-// example per code in every error response, and no unused error components.
-import { catalog, isGatewayErrorCode, type GatewayErrorCode, type ResponseKey } from './catalog'
+// example per code in every error response.
+import { catalog, codesFor, isGatewayErrorCode, type GatewayErrorCode, type ResponseKey } from './catalog'
 import { envelopes, type Envelope } from './envelopes'
 import { exampleBody } from './schemas'
 
@@ -9,9 +9,8 @@ type Json = Record<string, unknown>
 const OUR_COMPONENT = /^(GatewayError|AnthropicError|ProblemDetails)(\d{3}|[45]xx)$/
 
 function envelopeOfTitle (title: unknown): Envelope | undefined {
-  const match = typeof title === 'string' ? OUR_COMPONENT.exec(title) : null
-  if (match === null) return undefined
-  const key = (/^\d+$/.test(match[2] as string) ? Number(match[2]) : match[2]) as ResponseKey
+  if (typeof title !== 'string' || !OUR_COMPONENT.test(title)) return undefined
+  const key = keyOfTitle(title)
   return Object.values(envelopes).find((envelope) => envelope.schemaId(key) === title)
 }
 
@@ -29,13 +28,33 @@ function resolve (schema: Json, components: Record<string, Json>): Json {
   return schema
 }
 
+function keyOfTitle (title: string): ResponseKey {
+  const match = OUR_COMPONENT.exec(title) as RegExpExecArray
+  return (/^\d+$/.test(match[2] as string) ? Number(match[2]) : match[2]) as ResponseKey
+}
+
+/** The plugin attaches its full error schemas inline (no addSchema): here they become named components. */
+function nameComponent (media: Json, components: Record<string, Json>): void {
+  const schema = media.schema as Json | undefined
+  const envelope = envelopeOfTitle(schema?.title)
+  if (schema === undefined || envelope === undefined || schema.$ref !== undefined) return
+  const title = schema.title as string
+  if (codesOf(schema, envelope).length !== codesFor(keyOfTitle(title)).length) return // narrowed: stays inline
+  components[title] ??= schema
+  media.schema = { $ref: `#/components/schemas/${title}` }
+}
+
 function addExamples (document: Json): void {
-  const components = ((document.components as Json | undefined)?.schemas ?? {}) as Record<string, Json>
+  if (document.openapi === undefined) return // Swagger 2.0: left as @fastify/swagger made it
+  const hadComponents = document.components !== undefined
+  document.components ??= {}
+  const components = ((document.components as Json).schemas ??= {}) as Record<string, Json>
   const openapi30 = String(document.openapi).startsWith('3.0')
   for (const item of Object.values((document.paths ?? {}) as Record<string, Json>)) {
     for (const operation of Object.values(item) as Json[]) {
       for (const response of Object.values((operation?.responses ?? {}) as Record<string, Json>)) {
         for (const media of Object.values((response.content ?? {}) as Record<string, Json>)) {
+          nameComponent(media, components)
           const schema = resolve((media.schema ?? {}) as Json, components)
           const envelope = envelopeOfTitle(schema.title)
           if (envelope === undefined) continue
@@ -54,21 +73,17 @@ function addExamples (document: Json): void {
       }
     }
   }
+  dropEmptyComponents(document, hadComponents)
 }
 
-function pruneUnused (document: Json): void {
-  const components = (document.components as Json | undefined)?.schemas as Record<string, Json> | undefined
-  if (components === undefined) return
-  const used = new Set([...JSON.stringify({ ...document, components: { ...(document.components as Json), schemas: {} } }).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]))
-  for (const name of Object.keys(components)) {
-    if (OUR_COMPONENT.test(name) && !used.has(name)) delete components[name]
-  }
+function dropEmptyComponents (document: Json, hadComponents: boolean): void {
+  const components = document.components as Json | undefined
+  if (!hadComponents && components !== undefined && Object.keys(components.schemas as Json).length === 0) delete document.components
 }
 
 /** Post-processes an OpenAPI document built by @fastify/swagger (use as its `transformObject`). */
 export function transformOpenApi (document: Json): Json {
   addExamples(document)
-  pruneUnused(document)
   return document
 }
 

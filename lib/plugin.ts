@@ -177,7 +177,6 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       serializers
     })
     : undefined
-  for (const schema of routeSchemas?.shared ?? []) fastify.addSchema(schema)
 
   fastify.addHook('onRoute', function (this: FastifyInstance, route: RouteOptions) {
     table.add(route.method, route.url)

@@ -9,8 +9,6 @@ import type { Serializer, Serializers } from './serializers'
 type SerializerCompiler = (definition: { schema: unknown, method: string, url: string, httpStatus: string, contentType?: string }) => Serializer
 
 export interface RouteErrorSchemas {
-  /** The schemas to register with `addSchema` (full catalog, one per envelope and status). */
-  readonly shared: readonly object[]
   /** Adds the error responses a route does not declare itself, and the shared serializers. */
   attach (route: RouteOptions, instance: FastifyInstance, envelope: Envelope, codes: readonly GatewayErrorCode[] | undefined): void
 }
@@ -83,7 +81,6 @@ function sparseObject (source: Record<string, unknown> | undefined): Record<stri
 }
 
 export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErrorSchemas {
-  const fullSchemas = new Map<string, object>()
   const refs = new Map<string, object>()
   const narrowed = new Map<string, object>()
   const ownSchemas = new WeakMap<object, object>()
@@ -93,11 +90,12 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
   const keys: ResponseKey[] = options.granularity === 'range' ? ['4xx', '5xx'] : statuses
   for (const envelope of new Set([...options.envelopes, ...options.alternates])) {
     for (const key of keys) {
-      const schema = errorSchema(envelope, key)
-      const ref = { $ref: `${envelope.schemaId(key)}#` }
-      fullSchemas.set(envelope.schemaId(key), schema)
-      refs.set(`${envelope.name}:${key}`, ref)
-      ownSchemas.set(ref, schema)
+      // Inline, one object shared by every route, and nothing added with addSchema: once anything
+      // is, Fastify rebuilds its validator pool key from every shared schema for each route with a
+      // validation schema. `withGatewayErrors` names them as components in the OpenAPI document.
+      const { $id: _id, ...schema } = errorSchema(envelope, key)
+      refs.set(`${envelope.name}:${key}`, schema)
+      ownSchemas.set(schema, schema)
     }
   }
 
@@ -120,24 +118,13 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
     return own === undefined ? undefined : options.serializers.compile(own)
   }
 
-  // The route's own schemas compile as Fastify would, but without our error schemas among the
-  // external ones: fast-json-stringify processes every external schema on every build.
+  // The route's own schemas compile as Fastify would.
   function fallbackCompiler (instance: FastifyInstance): SerializerCompiler {
     const configured = instance.serializerCompiler as SerializerCompiler | undefined
     if (configured !== undefined) return configured
     let compiler = defaultCompilers.get(instance)
     if (compiler === undefined) {
-      const all = instance.getSchemas() as Record<string, unknown>
-      const external = Object.fromEntries(Object.entries(all).filter(([id]) => !fullSchemas.has(id)))
-      const lean = buildDefault(external, options.serializerOpts) as SerializerCompiler
-      const full = buildDefault(all, options.serializerOpts) as SerializerCompiler
-      compiler = (definition) => {
-        try {
-          return lean(definition)
-        } catch {
-          return full(definition) // the route's schema refers to one of ours
-        }
-      }
+      compiler = buildDefault(instance.getSchemas() as Record<string, unknown>, options.serializerOpts) as SerializerCompiler
       defaultCompilers.set(instance, compiler)
     }
     return compiler
@@ -155,7 +142,6 @@ export function createRouteErrorSchemas (options: RouteSchemaOptions): RouteErro
   }
 
   return {
-    shared: [...fullSchemas.values()],
     attach (route, instance, envelope, codes) {
       const schema: FastifySchema = route.schema ?? {}
       const response = sparseObject(schema.response as Record<string, unknown> | undefined)

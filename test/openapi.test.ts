@@ -149,6 +149,7 @@ t.test('transformOpenApi and withGatewayErrors on unusual documents', async (t) 
 
   const options = withGatewayErrors({ openapi: {} })
   t.equal(options.refResolver?.buildLocalReference({ $id: 'Theirs' }, '', '', 3), 'Theirs', 'other $ids keep their name')
+  t.equal(options.refResolver?.buildLocalReference({ $id: 'GatewayError404' }, '', '', 3), 'GatewayError404', 'ours, added by the app, keep theirs')
   t.equal(options.refResolver?.buildLocalReference({}, '', '', 3), 'def-3', 'and the rest are numbered as @fastify/swagger does')
   t.same(options.transformObject?.({ swaggerObject: { swagger: '2.0' } }), { swagger: '2.0' }, 'Swagger 2.0 documents pass through')
   t.same(options.transformObject?.({}), {})
