@@ -17,7 +17,8 @@ export interface GatewayErrorOptions {
  * in an async handler the capture, and even the constructor without it, is most of the cost of a
  * thrown error, and the stack of an expected, catalogued error says nothing the code does not. It is
  * still `instanceof Error` (and of its class); its `stack` is its first line. Set
- * `GatewayError.captureStackTraces = true` to get real `Error` instances with stacks.
+ * `GatewayError.captureStackTraces = true` to get real `Error` instances with stacks (not
+ * `captureStackTrace`, as @fastify/error's option is named: that static is Error's own function).
  */
 export class GatewayError<C extends GatewayErrorCode = GatewayErrorCode> extends Error {
   static captureStackTraces = false
@@ -33,7 +34,8 @@ export class GatewayError<C extends GatewayErrorCode = GatewayErrorCode> extends
     if (!GatewayError.captureStackTraces) {
       // A derived constructor may return its own object instead of calling super().
       const error = Object.create(new.target.prototype) as GatewayError<C>
-      ;(error as { message: string }).message = message
+      // not enumerable, as on any Error: a spread or a logger's walk does not copy it twice
+      Object.defineProperty(error, 'message', { value: message, writable: true, configurable: true })
       if (options !== undefined && 'cause' in options) (error as { cause: unknown }).cause = options.cause
       initialise(error, code, details, known)
       return error
@@ -62,6 +64,8 @@ function initialise (error: GatewayError, code: GatewayErrorCode, details: unkno
 
 Object.defineProperty(GatewayError.prototype, kGatewayError, { value: true })
 Object.defineProperty(GatewayError.prototype, 'name', { value: 'GatewayError', writable: true, configurable: true })
+// Object.prototype.toString says [object Error], as for errors built by the Error constructor.
+Object.defineProperty(GatewayError.prototype, Symbol.toStringTag, { value: 'Error', configurable: true })
 // Instances built without the Error constructor have no own stack: their first line stands in.
 Object.defineProperty(GatewayError.prototype, 'stack', {
   get (this: GatewayError) { return `${this.name}: ${this.message}` },

@@ -78,6 +78,13 @@ t.test('toSafeJson copies any value into bounded, redacted JSON', async (t) => {
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
 })
 
+t.test('GatewayError looks like an Error to everything that checks', async (t) => {
+  const error = new GatewayError('model_not_found', { model: 'm' })
+  t.equal(Object.prototype.toString.call(error), '[object Error]')
+  t.notOk(Object.keys(error).includes('message'), 'message is not enumerable')
+  t.equal(error.message, "Requested model ID isn’t in the catalog: 'm'")
+})
+
 t.test('GatewayError', async (t) => {
   const error = new GatewayError('model_not_found', { model: 'm' }, { cause: new Error('db') })
   t.equal(error.name, 'GatewayError')
