@@ -51,6 +51,7 @@ export interface Sender {
 }
 
 interface Prepared {
+  requestId: string
   routeOptions: FastifyRequest['routeOptions'] | undefined
   entry: ResolvedEntry
   envelope: Envelope
@@ -128,8 +129,9 @@ export function createSender (options: SenderOptions): Sender {
     }
     const routeEnvelope = route === null ? options.envelope : route.envelope
     const envelope = envelopeFor(request, routeEnvelope)
-    const instance: ErrorInstance = { entry, message, param, details, requestId: headerSafeId(request.id) }
-    return { routeOptions, entry, envelope, routeEnvelope, route, body: envelope.body(instance), details, wait }
+    const requestId = headerSafeId(request.id)
+    const instance: ErrorInstance = { entry, message, param, details, requestId }
+    return { requestId, routeOptions, entry, envelope, routeEnvelope, route, body: envelope.body(instance), details, wait }
   }
 
   function warnOnShape (request: FastifyRequest, code: GatewayErrorCode, details: unknown): void {
@@ -140,8 +142,7 @@ export function createSender (options: SenderOptions): Sender {
   }
 
   function writeHeaders (reply: FastifyReply, prepared: Prepared): void {
-    const { entry, envelope, wait } = prepared
-    const requestId = headerSafeId(reply.request.id)
+    const { entry, envelope, wait, requestId } = prepared
     reply.code(entry.status)
     reply.header('content-type', envelope.contentType)
     reply.header('x-should-retry', entry.shouldRetry)
