@@ -29,6 +29,11 @@ interface EntrySpec<S extends number, P extends TProperties> {
   details?: P
   /** The subject that makes the message specific, e.g. which model; appended as `message: subject`. */
   subject?: (details: Static<TObject<P>>) => string | undefined
+  /**
+   * Words widely used clients look for in a message to classify an error (LangChain's context
+   * overflow, its quota stop), appended after the subject to every message of the code.
+   */
+  clientWords?: string
 }
 
 export interface CatalogEntry<S extends number = number, P extends TProperties = TProperties> {
@@ -40,6 +45,7 @@ export interface CatalogEntry<S extends number = number, P extends TProperties =
   readonly overload: boolean
   readonly details: TObject<P>
   readonly subject: ((details: Static<TObject<P>>) => string | undefined) | undefined
+  readonly clientWords: string | undefined
 }
 
 function defaultType (status: number): OpenAIErrorType {
@@ -58,7 +64,8 @@ function entry<const S extends number, P extends TProperties = {}> (spec: EntryS
     param: spec.param ?? null,
     overload: spec.overload ?? false,
     details: Type.Object(spec.details ?? ({} as P)),
-    subject: spec.subject
+    subject: spec.subject,
+    clientWords: spec.clientWords
   }
 }
 
@@ -72,7 +79,8 @@ export const catalog = {
     retryable: false,
     type: 'insufficient_quota',
     details: { scope: Type.Optional(Type.String({ description: 'account or project' })), limit_usd: Type.Optional(Type.Number()) },
-    subject: (d) => d.limit_usd === undefined ? d.scope : `${d.scope ?? 'budget'} limit $${d.limit_usd}`
+    subject: (d) => d.limit_usd === undefined ? d.scope : `${d.scope ?? 'budget'} limit $${d.limit_usd}`,
+    clientWords: 'usage quota exhausted'
   }),
   byok_keys_required: entry({ status: 400, message: 'BYOK keys required but none are configured', retryable: false, ...routing }),
   client_disconnected: entry({
@@ -93,7 +101,8 @@ export const catalog = {
     message: 'Token count exceeds the model’s context window',
     retryable: false,
     details: { ...Routing, requested_tokens: Type.Integer({ minimum: 0 }), max_context_tokens: Type.Integer({ minimum: 0 }) },
-    subject: (d) => `${d.requested_tokens} tokens requested, the largest window is ${d.max_context_tokens}`
+    subject: (d) => `prompt is too long: ${d.requested_tokens} tokens > ${d.max_context_tokens} maximum`,
+    clientWords: 'the request exceeds the maximum context length'
   }),
   cost_constraint_exceeded: entry({ status: 400, message: 'No provider meets the cost constraint', retryable: false, ...routing }),
   duplicate_resource: entry({

@@ -106,7 +106,7 @@ export function createSender (options: SenderOptions): Sender {
     if (entry.status === 0) return undefined
 
     let details: Record<string, unknown> | undefined
-    let message = entry.message
+    let message = entry.plainMessage
     let param = entry.param
     if (rawDetails !== undefined && rawDetails !== null && typeof rawDetails === 'object') {
       try {
@@ -118,7 +118,7 @@ export function createSender (options: SenderOptions): Sender {
         // hostile details (a proxy, a getter that throws): the code stands, the details go
         request.log.warn({ code, err: detailsError }, `${PREFIX}: details for '${code}' could not be read`)
         details = undefined
-        message = entry.message
+        message = entry.plainMessage
       }
     }
     // One wait, the same in the details and in the headers; none for a code not worth retrying.

@@ -1,6 +1,7 @@
 // Per code, everything about a reply that does not depend on the request: computed once.
 import { catalog, codes, type GatewayErrorCode } from './catalog'
 import type { ResolvedEntry } from './envelopes'
+import { messageFor } from './message'
 
 export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> = Object.fromEntries(
   codes.map((code): [GatewayErrorCode, ResolvedEntry] => {
@@ -9,6 +10,7 @@ export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> 
       code,
       status: entry.status,
       message: entry.message,
+      plainMessage: messageFor(code, undefined),
       type: entry.type,
       param: entry.param,
       retryable: entry.retryable,

@@ -14,7 +14,7 @@ function describeCodes (codes: readonly GatewayErrorCode[]): string {
 
 export function exampleBody (envelope: Envelope, code: GatewayErrorCode): unknown {
   const entry = resolvedEntries[code]
-  return envelope.body({ entry, message: entry.message, param: entry.param, details: undefined, requestId: EXAMPLE_REQUEST_ID })
+  return envelope.body({ entry, message: entry.plainMessage, param: entry.param, details: undefined, requestId: EXAMPLE_REQUEST_ID })
 }
 
 // The full schema of an envelope and key is built once and shared: the exported schemas, the ones

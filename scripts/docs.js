@@ -7,12 +7,14 @@ const { join } = require('node:path')
 const { catalogTable } = require('../dist/docs')
 const { curlTable } = require('../examples/gateway/curl')
 const { providersTable } = require('../test/fixtures/providers/table')
+const { langchainTable } = require('../test/fixtures/langchain')
 
 const root = join(__dirname, '..')
 const generated = [
   ['docs/catalog.md', 'catalog', catalogTable],
   ['examples/gateway/README.md', 'curl', curlTable],
-  ['docs/providers.md', 'providers', providersTable]
+  ['docs/providers.md', 'providers', providersTable],
+  ['README.md', 'langchain', langchainTable]
 ]
 
 function replaceBetween (text, name, content) {

@@ -2,7 +2,7 @@
 // body valid against the published schema. The list comes from the catalog itself.
 import { Value } from '@sinclair/typebox/value'
 import t from 'tap'
-import { catalog, codes, envelopeNames, envelopes, GatewayError, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode, type SendableCode } from './internals'
+import { catalog, codes, envelopeNames, envelopes, GatewayError, messageFor, sendableCodes, MAX_RETRY_AFTER_MS, type GatewayErrorCode, type SendableCode } from './internals'
 import { buildApp, sample, validateBody } from './helpers'
 
 const detailedCodes = sendableCodes.filter((code) => Object.keys(catalog[code].details.properties).length > 0)
@@ -51,7 +51,7 @@ t.test('reply.gatewayError and a thrown GatewayError, for every sendable code', 
       t.equal(validateBody('openai', code, body), null, `${where}: body valid against GatewayError${entry.status}`)
       t.same(body, {
         error: {
-          message: entry.message,
+          message: messageFor(code, undefined),
           type: entry.type,
           code,
           param: entry.param,
@@ -97,7 +97,7 @@ t.test('specific messages and headers', async (t) => {
   t.teardown(() => app.close())
 
   let res = await app.inject('/ctx')
-  t.equal(res.json().error.message, 'Token count exceeds the model’s context window: 200000 tokens requested, the largest window is 128000')
+  t.equal(res.json().error.message, 'Token count exceeds the model’s context window: prompt is too long: 200000 tokens > 128000 maximum; the request exceeds the maximum context length')
   t.same(res.json().error.details, { requested_tokens: 200000, max_context_tokens: 128000, model: 'gpt-x' })
 
   res = await app.inject('/rate')
@@ -116,7 +116,7 @@ t.test('specific messages and headers', async (t) => {
   t.equal(res.statusCode, 429)
   t.equal(res.headers['x-should-retry'], 'false')
   t.notOk(res.headers['retry-after'], 'never a wait for a code that will not succeed')
-  t.equal(res.json().error.message, 'Account or project budget reached: project limit $100')
+  t.equal(res.json().error.message, 'Account or project budget reached: project limit $100; usage quota exhausted')
 
   res = await app.inject('/param')
   t.equal(res.json().error.param, 'messages[0].role', 'param from details')

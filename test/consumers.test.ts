@@ -184,7 +184,7 @@ t.test('the README quick start compiles with --strict in an ESM project and runs
   t.equal(((await missing.json()) as { error: { code: string } }).error.code, 'model_not_found')
   const tooLong = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: ['x'.repeat(600_000)] }) })
   t.equal(tooLong.status, 400)
-  t.match(((await tooLong.json()) as { error: { message: string } }).error.message, /^Token count exceeds the model’s context window: \d+ tokens requested/)
+  t.match(((await tooLong.json()) as { error: { message: string } }).error.message, /^Token count exceeds the model’s context window: prompt is too long: \d+ tokens > \d+ maximum/)
   const messages = await fetch(`${url}/v1/messages`, { method: 'POST' })
   t.equal(messages.status, 503)
   t.equal(((await messages.json()) as { error: { type: string } }).error.type, 'overloaded_error')

@@ -31,6 +31,13 @@ t.test('docs/providers.md: the table of provider errors is generated from the co
   t.equal(between(read('docs/providers.md'), 'providers'), providersTable(), 'up to date: run `npm run docs`')
 })
 
+t.test('README.md: the LangChain table is generated from the rules the LangChain conformance test checks', async (t) => {
+  const { langchainTable, rules } = require('./fixtures/langchain')
+  const table = between(read('README.md'), 'langchain')
+  t.equal(table, langchainTable(), 'up to date: run `npm run docs`')
+  t.equal(table.split('\n').length, rules.length + 2, 'a row per rule')
+})
+
 t.test('the README: short, the commands a fresh clone runs, links that resolve', async (t) => {
   const readme = read('README.md')
   t.ok(Buffer.byteLength(readme) <= 20_000, `README.md is ${Buffer.byteLength(readme)} bytes`)

@@ -5,14 +5,16 @@ import { CapabilityRoutingError, catalog, codes, GatewayError, maskSecret, messa
 import { toSafeJson } from '../lib/redact'
 import { sample } from './helpers'
 
-t.test('every code: full details name the subject, empty details keep the catalog message', async (t) => {
+t.test('every code: full details name the subject, empty details keep the catalog message (and any words clients match)', async (t) => {
   for (const code of codes) {
     const entry = catalog[code]
     const full = sample(entry.details) as Record<string, unknown>
     const message = messageFor(code, full)
     t.ok(message.startsWith(entry.message), `${code}: starts with the catalog message`)
     if (entry.subject !== undefined) t.not(message, entry.message, `${code}: names the subject`)
-    t.equal(messageFor(code, undefined), entry.message, `${code}: no details`)
+    const plain = entry.clientWords === undefined ? entry.message : `${entry.message}: ${entry.clientWords}`
+    t.equal(messageFor(code, undefined), plain, `${code}: no details`)
+    if (entry.clientWords !== undefined) t.ok(message.endsWith(`; ${entry.clientWords}`) || message === plain, `${code}: the client words close every message`)
     t.ok(messageFor(code, {}).startsWith(entry.message), `${code}: empty details`)
     t.ok(messageFor(code, { model: 5, param: {}, allowed: 7, params: 'x' }).startsWith(entry.message), `${code}: wrong shapes never throw`)
     const error = new GatewayError(code, full as never)
@@ -26,8 +28,8 @@ t.test('every code: full details name the subject, empty details keep the catalo
 t.test('specific messages', async (t) => {
   const cases: Array<[Parameters<typeof messageFor>, string]> = [
     [['model_not_found', { model: 'gpt-9' }], "Requested model ID isn’t in the catalog: 'gpt-9'"],
-    [['budget_exhausted', { scope: 'project' }], 'Account or project budget reached: project'],
-    [['budget_exhausted', { limit_usd: 5 }], 'Account or project budget reached: budget limit $5'],
+    [['budget_exhausted', { scope: 'project' }], 'Account or project budget reached: project; usage quota exhausted'],
+    [['budget_exhausted', { limit_usd: 5 }], 'Account or project budget reached: budget limit $5; usage quota exhausted'],
     [['duplicate_resource', { id: 'k1' }], "A resource with this identifier already exists: resource 'k1'"],
     [['duplicate_resource', { id: 'k1', resource: 'key' }], "A resource with this identifier already exists: key 'k1'"],
     [['state_precondition_failed', { state: 'archived' }], "Resource is not in the required state for this operation: state is 'archived'"],

@@ -163,7 +163,7 @@ t.test('incomplete details leave the catalog message as it is', async (t) => {
   await app.ready()
   t.teardown(() => app.close())
   const a = (await app.inject('/a')).json()
-  t.equal(a.error.message, catalog.context_length_exceeded.message)
+  t.equal(a.error.message, `${catalog.context_length_exceeded.message}: ${catalog.context_length_exceeded.clientWords}`)
   t.notMatch(a.error.message, 'undefined')
   const b = await app.inject('/b')
   t.equal(b.headers['retry-after-ms'], '59000')

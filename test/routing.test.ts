@@ -100,7 +100,7 @@ t.test('every routing code is reachable through the router', async (t) => {
 t.test('details name what to change', async (t) => {
   const context = failure(profile({ limits: { contextTokens: 200_000 } }), [provider('a', { contextWindow: 128_000 }), provider('b', { contextWindow: 32_000 })])
   t.match(context.details, { model: 'm', requested_tokens: 200_000, max_context_tokens: 128_000, param: 'messages' })
-  t.equal(context.message, 'Token count exceeds the model’s context window: 200000 tokens requested, the largest window is 128000')
+  t.equal(context.message, 'Token count exceeds the model’s context window: prompt is too long: 200000 tokens > 128000 maximum; the request exceeds the maximum context length')
   const hosted = failure(profile({ features: { hostedTools: ['web_search', 'code_interpreter'] } }), [full])
   t.match(hosted.details, { tool: 'code_interpreter', param: 'tools' })
   t.match(failure(profile({ requiredParams: ['logprobs'] }), [provider('a', {}, { params: [] })]).details, { params: ['logprobs'] })

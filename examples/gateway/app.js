@@ -108,7 +108,7 @@ function contentFlags (messages) {
 function profileFromMessages (body) {
   const tools = (body.tools ?? []).map((tool) => tool.type === undefined || tool.type === 'custom' ? { type: 'function' } : { type: String(tool.type).replace(/_\d{8}$/, '') })
   const effort = body.thinking?.type === 'enabled' ? 'medium' : body.thinking?.type === 'disabled' ? 'none' : undefined
-  const profile = profileFromChatCompletion({ model: body.model, messages: body.messages, stream: body.stream, tools, reasoning_effort: effort, max_tokens: body.max_tokens })
+  const profile = profileFromChatCompletion({ model: body.model, messages: body.messages, stream: body.stream, tools, reasoning_effort: effort, max_tokens: body.max_tokens, provider: body.provider })
   return { ...profile, fields: { reasoning: 'thinking' } }
 }
 

@@ -62,7 +62,7 @@ module.exports = {
   tier_opt_in_required: { ...chat({ model: 'demo-priority' }), note: 'a priority-tier model without service_tier' },
   tool_choice_required_not_supported: { ...chat({ model: 'demo-small', tools: [{ type: 'function', function: { name: 'f', parameters: {} } }], tool_choice: 'required' }), note: 'tool_choice "required" where only "auto" works' },
   tools_not_supported: { ...chat({ model: 'demo-basic', tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }), note: 'tools on a model without them' },
-  tools_with_structured_output_not_supported: { ...chat({ model: 'demo-split', tools: [{ type: 'function', function: { name: 'f', parameters: {} } }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } } }), note: 'tools and a JSON schema, offered only by different providers' },
+  tools_with_structured_output_not_supported: { ...chat({ model: 'demo-split', tools: [{ type: 'function', function: { name: 'f', strict: true, parameters: { type: 'object', properties: {}, additionalProperties: false } } }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } } }), note: 'tools and a JSON schema, offered only by different providers' },
   unknown_field: { ...chat({ model: 'demo-chat', temprature: 0.2 }), note: 'a misspelt field' },
   unsupported_modalities: { ...chat({ model: 'demo-chat', modalities: ['text', 'audio'] }), note: 'audio output' },
   upstream_error: { ...chat({ model: 'demo-flaky' }), note: 'the provider answers with HTML' },

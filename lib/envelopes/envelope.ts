@@ -5,7 +5,10 @@ import type { GatewayErrorCode, OpenAIErrorType, ResponseKey } from '../catalog'
 export interface ResolvedEntry {
   readonly code: GatewayErrorCode
   readonly status: number
+  /** The catalog message. */
   readonly message: string
+  /** The message of a reply without details: the catalog message and any words clients match on. */
+  readonly plainMessage: string
   readonly type: OpenAIErrorType
   readonly param: string | null
   readonly retryable: boolean
