@@ -222,7 +222,12 @@ export const catalog = {
     details: { ...Routing, ...RetryAfter },
     subject: modelSubject
   }),
-  no_responses_endpoint: entry({ status: 400, message: 'Request requires the Response API but no provider supports it for this model', retryable: false, ...routing }),
+  no_responses_endpoint: entry({
+    status: 400,
+    message: 'Request requires the Response API but no provider supports it for this model',
+    retryable: false,
+    ...routing
+  }),
   non_streaming_not_supported: entry({ status: 400, message: 'Model requires streaming', retryable: false, param: 'stream', ...routing }),
   operation_not_allowed: entry({
     status: 400,
@@ -240,7 +245,13 @@ export const catalog = {
   }),
   platform_keys_unavailable: entry({ status: 400, message: 'No platform keys available for this model', retryable: false, ...routing }),
   provider_blocked: entry({ status: 400, message: 'All providers for this model are in the blocklist', retryable: false, param: 'provider', ...routing }),
-  provider_not_in_allowlist: entry({ status: 400, message: 'No provider in the allowlist supports this model', retryable: false, param: 'provider', ...routing }),
+  provider_not_in_allowlist: entry({
+    status: 400,
+    message: 'No provider in the allowlist supports this model',
+    retryable: false,
+    param: 'provider',
+    ...routing
+  }),
   rate_limit_exceeded: entry({
     status: 429,
     message: 'Requests-per-minute cap hit',
@@ -271,16 +282,42 @@ export const catalog = {
     message: 'Resource is not in the required state for this operation',
     retryable: false,
     details: { resource: Type.Optional(Type.String()), state: Type.Optional(Type.String()), required_state: Type.Optional(Type.String()) },
-    subject: (d) => d.state === undefined ? undefined : `state is ${quote(d.state)}${d.required_state === undefined ? '' : `, needs ${quote(d.required_state)}`}`
+    subject: (d) => d.state === undefined
+      ? undefined
+      : `state is ${quote(d.state)}${d.required_state === undefined ? '' : `, needs ${quote(d.required_state)}`}`
   }),
   streaming_not_supported: entry({ status: 400, message: 'Model does not support streaming', retryable: false, param: 'stream', ...routing }),
-  structured_output_not_supported: entry({ status: 400, message: 'Model does not support structured output', retryable: false, param: 'response_format', ...routing }),
+  structured_output_not_supported: entry({
+    status: 400,
+    message: 'Model does not support structured output',
+    retryable: false,
+    param: 'response_format',
+    ...routing
+  }),
   thinking_disable_not_supported: entry({ status: 400, message: 'Model does not support disabling thinking', retryable: false, ...routing }),
   throughput_constraint_not_met: entry({ status: 400, message: 'No provider meets the throughput constraint', retryable: false, ...routing }),
-  tier_opt_in_required: entry({ status: 400, message: 'Model requires explicit tier opt-in (e.g., priority tier for fast mode)', retryable: false, param: 'service_tier', ...routing }),
-  tool_choice_required_not_supported: entry({ status: 400, message: 'Model does not support tool_choice=“required”', retryable: false, param: 'tool_choice', ...routing }),
+  tier_opt_in_required: entry({
+    status: 400,
+    message: 'Model requires explicit tier opt-in (e.g., priority tier for fast mode)',
+    retryable: false,
+    param: 'service_tier',
+    ...routing
+  }),
+  tool_choice_required_not_supported: entry({
+    status: 400,
+    message: 'Model does not support tool_choice=“required”',
+    retryable: false,
+    param: 'tool_choice',
+    ...routing
+  }),
   tools_not_supported: entry({ status: 400, message: 'Model does not support tool/function calling', retryable: false, param: 'tools', ...routing }),
-  tools_with_structured_output_not_supported: entry({ status: 400, message: 'Model does not support tools with structured output', retryable: false, param: 'response_format', ...routing }),
+  tools_with_structured_output_not_supported: entry({
+    status: 400,
+    message: 'Model does not support tools with structured output',
+    retryable: false,
+    param: 'response_format',
+    ...routing
+  }),
   unknown_field: entry({ status: 400, message: 'Request contains an unrecognized field', retryable: false, details: Field, subject: fieldSubject }),
   unsupported_modalities: entry({ status: 400, message: 'Audio output is not supported', retryable: false, param: 'modalities', ...routing }),
   upstream_error: entry({

@@ -8,9 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { GatewayError } from './gateway-error'
-import { kAbortController, kReply, kStartedAt } from './symbols'
-
-type Tracked = Record<symbol, unknown>
+import { kAbortController, kReply, kStartedAt, type RequestSlots, type ResponseSlots } from './symbols'
 
 export interface DisconnectTracker {
   /** Called from the plugin's onRequest hook, once per request. */
@@ -31,12 +29,12 @@ type PipeListener = (this: ServerResponse, source: Readable) => void
  */
 export function createDisconnectTracker (record: (reply: FastifyReply) => void, recordAll: boolean, onPipe: PipeListener): DisconnectTracker {
   function controllerOf (request: FastifyRequest): AbortController {
-    const self = request as unknown as Tracked
-    let controller = self[kAbortController] as AbortController | null
+    const self = request as FastifyRequest & RequestSlots
+    let controller = self[kAbortController]
     if (controller === null) {
       controller = new AbortController()
       self[kAbortController] = controller
-      const reply = self[kReply] as FastifyReply | null
+      const reply = self[kReply]
       if (reply !== null && hasLeft(reply.raw)) controller.abort(new GatewayError('client_disconnected'))
     }
     return controller
@@ -45,16 +43,16 @@ export function createDisconnectTracker (record: (reply: FastifyReply) => void, 
   // One listener function for all responses: no closure per request.
   function onResponseClose (this: ServerResponse): void {
     if (this.writableEnded) return // the reply was completed (light-my-request never sets writableFinished)
-    const reply = (this as unknown as Tracked)[kReply] as FastifyReply
-    const controller = (reply.request as unknown as Tracked)[kAbortController] as AbortController | null
+    const reply = (this as ServerResponse & ResponseSlots)[kReply] as FastifyReply
+    const controller = (reply.request as FastifyRequest & RequestSlots)[kAbortController]
     if (controller !== null && !controller.signal.aborted) controller.abort(new GatewayError('client_disconnected'))
     if (recordAll) record(reply)
   }
 
   return {
     watch (reply) {
-      ;(reply.raw as unknown as Tracked)[kReply] = reply
-      const request = reply.request as unknown as Tracked
+      ;(reply.raw as ServerResponse & ResponseSlots)[kReply] = reply
+      const request = reply.request as FastifyRequest & RequestSlots
       request[kReply] = reply
       request[kStartedAt] = performance.now()
       reply.raw.on('close', onResponseClose)

@@ -12,7 +12,17 @@ export function catalogTable (): string {
     const details = Object.entries(entry.details.properties)
       .map(([key, schema]) => (entry.details.required ?? []).includes(key) ? `\`${key}\`` : `\`${key}?\``)
       .join(' ')
-    return `| \`${code}\` | ${entry.status === 0 ? '0 (not sent)' : entry.status} | \`${entry.type}\` | \`${anthropicType(entry)}\` | ${entry.retryable ? 'yes' : 'no'} | ${entry.param === null ? '' : `\`${entry.param}\``} | ${cell(entry.message)} | ${details} |`
+    const cells = [
+      `\`${code}\``,
+      entry.status === 0 ? '0 (not sent)' : entry.status,
+      `\`${entry.type}\``,
+      `\`${anthropicType(entry)}\``,
+      entry.retryable ? 'yes' : 'no',
+      entry.param === null ? '' : `\`${entry.param}\``,
+      cell(entry.message),
+      details
+    ]
+    return `| ${cells.join(' | ')} |`
   })
   return [
     '| code | status | OpenAI `type` | Anthropic `type` | retryable | param | message | details |',

@@ -9,7 +9,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { kReply } from './symbols'
+import { kReply, type ResponseSlots } from './symbols'
 
 type FrameFor = (reply: FastifyReply, error: unknown) => string | undefined
 
@@ -29,7 +29,7 @@ export function createStreamGuard (frameFor: FrameFor): (this: ServerResponse, s
       // Fastify destroys the response when the client has gone too: then there is no one to tell.
       if (failure === null || this.destroyed) return destroy.call(this, error)
       source.unpipe(this)
-      this.end(frameFor((this as unknown as Record<symbol, FastifyReply>)[kReply] as FastifyReply, failure))
+      this.end(frameFor((this as ServerResponse & ResponseSlots)[kReply] as FastifyReply, failure))
       return this
     }
   }

@@ -1,5 +1,6 @@
 import { catalog, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
 import { messageFor } from './message'
+import { kTrustedDetails } from './symbols'
 
 /** Shared across copies of this package, so an error thrown by one is recognised by another. */
 export const kGatewayError = Symbol.for('fastify-gateway-errors.error')
@@ -72,6 +73,18 @@ Object.defineProperty(GatewayError.prototype, 'stack', {
   set (this: GatewayError, value: unknown) { Object.defineProperty(this, 'stack', { value, writable: true, configurable: true }) },
   configurable: true
 })
+
+interface MaybeTrusted { [kTrustedDetails]?: true }
+
+/** Marks details the plugin built itself (a validation failure, a provider's error): not copied or checked again. */
+export function trustDetails<E extends GatewayError> (error: E): E {
+  (error as MaybeTrusted)[kTrustedDetails] = true
+  return error
+}
+
+export function hasTrustedDetails (error: GatewayError): boolean {
+  return (error as MaybeTrusted)[kTrustedDetails] === true
+}
 
 export function isGatewayError (value: unknown): value is GatewayError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kGatewayError] === true

@@ -1,25 +1,20 @@
 // @fastify/swagger integration: readable component names (GatewayError404, not def-3), one named
 // example per code in every error response.
-import { catalog, codesFor, isGatewayErrorCode, type GatewayErrorCode, type ResponseKey } from './catalog'
-import { envelopes, type Envelope } from './envelopes'
+import { catalog, codesFor, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { schemaTitles, type Envelope } from './envelopes'
 import { exampleBody } from './schemas'
 
 type Json = Record<string, unknown>
 
-const OUR_COMPONENT = /^(GatewayError|AnthropicError|ProblemDetails)(\d{3}|[45]xx)$/
-
 function envelopeOfTitle (title: unknown): Envelope | undefined {
-  if (typeof title !== 'string' || !OUR_COMPONENT.test(title)) return undefined
-  const key = keyOfTitle(title)
-  return Object.values(envelopes).find((envelope) => envelope.schemaId(key) === title)
+  return typeof title === 'string' ? schemaTitles.get(title)?.envelope : undefined
 }
 
+/** The codes a schema's `code` enum lists, found where the envelope keeps the code. */
 function codesOf (schema: Json, envelope: Envelope): GatewayErrorCode[] {
-  const properties = schema.properties as Record<string, Json> | undefined
-  const enumOf = (value: Json | undefined) => ((value?.enum ?? []) as unknown[]).filter(isGatewayErrorCode)
-  if (envelope.name === 'openai') return enumOf((properties?.error?.properties as Record<string, Json> | undefined)?.code)
-  if (envelope.name === 'anthropic') return enumOf(((properties?.error?.properties as Record<string, Json> | undefined)?.details?.properties as Record<string, Json> | undefined)?.error_code)
-  return enumOf(properties?.code)
+  let node: Json | undefined = schema
+  for (const name of envelope.codePath) node = (node?.properties as Record<string, Json> | undefined)?.[name]
+  return ((node?.enum ?? []) as unknown[]).filter(isGatewayErrorCode)
 }
 
 function resolve (schema: Json, components: Record<string, Json>): Json {
@@ -28,20 +23,15 @@ function resolve (schema: Json, components: Record<string, Json>): Json {
   return schema
 }
 
-function keyOfTitle (title: string): ResponseKey {
-  const match = OUR_COMPONENT.exec(title) as RegExpExecArray
-  return (/^\d+$/.test(match[2] as string) ? Number(match[2]) : match[2]) as ResponseKey
-}
-
 /** The plugin attaches its full error schemas inline (no addSchema): here they become named components. */
 function nameComponent (media: Json, components: Record<string, Json>): void {
   const schema = media.schema as Json | undefined
-  const envelope = envelopeOfTitle(schema?.title)
-  if (schema === undefined || envelope === undefined || schema.$ref !== undefined) return
-  const title = schema.title as string
-  if (codesOf(schema, envelope).length !== codesFor(keyOfTitle(title)).length) return // narrowed: stays inline
-  components[title] ??= schema
-  media.schema = { $ref: `#/components/schemas/${title}` }
+  const title = schema?.title
+  const ours = typeof title === 'string' ? schemaTitles.get(title) : undefined
+  if (schema === undefined || ours === undefined || schema.$ref !== undefined) return
+  if (codesOf(schema, ours.envelope).length !== codesFor(ours.key).length) return // narrowed: stays inline
+  components[title as string] ??= schema
+  media.schema = { $ref: `#/components/schemas/${title as string}` }
 }
 
 function addExamples (document: Json): void {
@@ -104,7 +94,7 @@ export function withGatewayErrors<T extends SwaggerOptionsLike> (options: T): T 
     ...options,
     refResolver: {
       buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) =>
-        typeof json.$id === 'string' && OUR_COMPONENT.test(json.$id)
+        typeof json.$id === 'string' && schemaTitles.has(json.$id)
           ? json.$id
           : refResolver?.buildLocalReference(json, baseUri, fragment, i) ?? (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     },

@@ -65,7 +65,11 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   routeSchemas: { valid: oneOf([true, false, 'ranges']), expected: "true, false or 'ranges'", default: () => true },
   onGatewayError: { valid: isFunction, expected: 'a function' },
   checkDetails: flag((production) => !production),
-  undeclaredCodes: { valid: oneOf(['off', 'warn', 'error', 'throw']), expected: "'off', 'warn', 'error' or 'throw'", default: (production) => production ? 'off' : 'warn' },
+  undeclaredCodes: {
+    valid: oneOf(['off', 'warn', 'error', 'throw']),
+    expected: "'off', 'warn', 'error' or 'throw'",
+    default: (production) => production ? 'off' : 'warn'
+  },
   trackDisconnects: flag(true),
   requestIdHeader: flag(true),
   serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' }
@@ -84,7 +88,7 @@ export function validateOptions (input: unknown): ResolvedOptions {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('options must be an object')
   const given = input as Record<string, unknown>
   const production = process.env.NODE_ENV === 'production'
-  const resolved: Record<string, unknown> = { ...given }
+  const resolved: Partial<ResolvedOptions> & Record<string, unknown> = { ...given }
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(OPTIONS, key)) fail(`unknown option '${key}'; known options: ${Object.keys(OPTIONS).join(', ')}`)
   }
@@ -96,5 +100,5 @@ export function validateOptions (input: unknown): ResolvedOptions {
       fail(`option '${key}' must be ${rule.expected}`)
     }
   }
-  return resolved as unknown as ResolvedOptions
+  return resolved as ResolvedOptions
 }

@@ -7,6 +7,7 @@
 // excerpt of the message only when asked for, redacted.
 import type { GatewayErrorCode } from './catalog'
 import { headerValue, providerWait } from './provider-waits'
+import { anyOf } from './patterns'
 import { redactString } from './redact'
 import { MAX_RETRY_AFTER_MS } from './retry-after'
 
@@ -82,11 +83,17 @@ export function readProviderError (body: unknown): ProviderError | undefined {
   }
 }
 
-const CONTEXT = /context.length|context.window|maximum context|prompt is too long|input is too long|too many (?:input )?tokens|exceeds? the (?:max|model)|reduce the length|token limit|input length|maximum (?:input|prompt) length/i
+const CONTEXT = anyOf([
+  'context.length', 'context.window', 'maximum context', 'prompt is too long', 'input is too long', 'too many (?:input )?tokens',
+  'exceeds? the (?:max|model)', 'reduce the length', 'token limit', 'input length', 'maximum (?:input|prompt) length'
+], 'i')
 const FILTER = /content.?filter|content.?policy|content.?management|safety|moderation|responsible ai|blocked/i
 const QUOTA = /insufficient.?quota|billing|credit|quota|exceeded your current|payment/i
 const PER_MINUTE_TOO_LARGE = /request too large|requested \d{1,12}.{0,100}limit \d{1,12}|exceeds? .{0,60}per.?minute/i
-const UNKNOWN_PARAM = /unrecognized request argument|unknown (?:parameter|field|argument)|extra (?:inputs|fields) (?:are )?not permitted|additional properties|unexpected (?:keyword|field)/i
+const UNKNOWN_PARAM = anyOf([
+  'unrecognized request argument', 'unknown (?:parameter|field|argument)', 'extra (?:inputs|fields) (?:are )?not permitted',
+  'additional properties', 'unexpected (?:keyword|field)'
+], 'i')
 const MISSING_PARAM = /missing required|is required|field required|must be provided/i
 const CAPABILITIES: Array<[RegExp, GatewayErrorCode]> = [
   [/\btools?\b.{0,80}not supported|does not support (?:tools|function|tool)|function calling/i, 'tools_not_supported'],
@@ -96,6 +103,13 @@ const CAPABILITIES: Array<[RegExp, GatewayErrorCode]> = [
   [/reasoning|thinking/i, 'reasoning_not_supported']
 ]
 const UNSUPPORTED = /not supported|does not support|unsupported/i
+const SAFETY_STOPS = /^(?:SAFETY|PROHIBITED_CONTENT|BLOCKLIST|SPII)$/
+const TOKENS_OVER_MAX = /(\d{1,9}) tokens > (\d{1,9})/
+const TOKEN_COUNT_OVER_MAX = /token count \((\d{1,9})\) exceeds the maximum number of tokens allowed \((\d{1,9})\)/i
+const REQUESTED_TOKENS = /(?:resulted in|requested|you requested|input has|contains|has|too long:) (\d{1,9})/i
+const MAX_TOKENS = new RegExp(`(?:${anyOf([
+  'maximum context length is', 'maximum context length:', 'maximum prompt length is', 'context window is', 'limit is', 'maximum of', 'at most'
+]).source}) (\\d{1,9})`, 'i')
 
 function numberAfter (message: string, pattern: RegExp): number | undefined {
   const match = pattern.exec(message)
@@ -104,9 +118,9 @@ function numberAfter (message: string, pattern: RegExp): number | undefined {
 }
 
 function contextNumbers (message: string): Record<string, number> {
-  const pair = /(\d{1,9}) tokens > (\d{1,9})/.exec(message) ?? /token count \((\d{1,9})\) exceeds the maximum number of tokens allowed \((\d{1,9})\)/i.exec(message)
-  const requested = pair !== null ? Number(pair[1]) : numberAfter(message, /(?:resulted in|requested|you requested|input has|contains|has|too long:) (\d{1,9})/i)
-  const max = pair !== null ? Number(pair[2]) : numberAfter(message, /(?:maximum context length is|maximum context length:|maximum prompt length is|context window is|limit is|maximum of|at most) (\d{1,9})/i)
+  const pair = TOKENS_OVER_MAX.exec(message) ?? TOKEN_COUNT_OVER_MAX.exec(message)
+  const requested = pair !== null ? Number(pair[1]) : numberAfter(message, REQUESTED_TOKENS)
+  const max = pair !== null ? Number(pair[2]) : numberAfter(message, MAX_TOKENS)
   return requested !== undefined && max !== undefined ? { requested_tokens: requested, max_context_tokens: max } : {}
 }
 
@@ -123,7 +137,8 @@ function classify (status: number, error: ProviderError | undefined, wait: numbe
     if (status === 403 && FILTER.test(words)) return 'content_filtered'
     return 'upstream_error'
   }
-  if (status === 402 || /billing_error|insufficient_quota/i.test(words) || (status !== 429 && QUOTA.test(words) && !CONTEXT.test(words))) return 'model_unavailable'
+  const quota = /billing_error|insufficient_quota/i.test(words) || (status !== 429 && QUOTA.test(words) && !CONTEXT.test(words))
+  if (status === 402 || quota) return 'model_unavailable'
   if (status === 408 || status === 504 || status === 524) return 'upstream_timeout'
   if (status === 503 || status === 529 || /overloaded|unavailable/i.test(error?.type ?? '')) return 'model_unavailable'
   if (status === 429 || /throttling|rate.?limit|resource.?exhausted/i.test(`${error?.type ?? ''} ${error?.code ?? ''}`)) {
@@ -188,7 +203,9 @@ export function translateProviderError (given: ProviderErrorInput | SdkApiErrorL
     if (param !== undefined) details.param = param
   }
   if (code === 'rate_limit_exceeded' && rawWait !== undefined) details.retry_after_ms = Math.ceil(rawWait)
-  if (code === 'model_unavailable' && input.status !== 429 && rawWait !== undefined && rawWait <= MAX_RETRY_AFTER_MS) details.retry_after_ms = Math.ceil(rawWait)
+  if (code === 'model_unavailable' && input.status !== 429 && rawWait !== undefined && rawWait <= MAX_RETRY_AFTER_MS) {
+    details.retry_after_ms = Math.ceil(rawWait)
+  }
   if (input.excerpt === true && error !== undefined && error.message !== '') details.excerpt = redactString(error.message, 160)
   return { code, details }
 }
@@ -224,5 +241,5 @@ export function isSafetyBlock (body: unknown): boolean {
   const { promptFeedback, candidates } = body as { promptFeedback?: { blockReason?: unknown }, candidates?: unknown }
   if (typeof promptFeedback?.blockReason === 'string') return true
   return Array.isArray(candidates) && candidates.length > 0 &&
-    candidates.every((candidate) => /^(?:SAFETY|PROHIBITED_CONTENT|BLOCKLIST|SPII)$/.test(String((candidate as { finishReason?: unknown } | null)?.finishReason)))
+    candidates.every((candidate) => SAFETY_STOPS.test(String((candidate as { finishReason?: unknown } | null)?.finishReason)))
 }

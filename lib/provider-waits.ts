@@ -41,7 +41,8 @@ export function providerWait (headers: HeaderBag, body: unknown, now = Date.now(
     parseRetryAfter(headerValue(headers, 'retry-after'), now)
   if (direct !== undefined) return direct
   const resets = [parseDuration(headerValue(headers, 'x-ratelimit-reset-requests')), parseDuration(headerValue(headers, 'x-ratelimit-reset-tokens'))]
-  for (const name of ['anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset', 'anthropic-ratelimit-input-tokens-reset', 'anthropic-ratelimit-output-tokens-reset']) {
+  for (const limit of ['requests', 'tokens', 'input-tokens', 'output-tokens']) {
+    const name = `anthropic-ratelimit-${limit}-reset`
     const at = headerValue(headers, name)
     const time = at === undefined || !/^\d{4}-\d{2}-\d{2}T/.test(at) ? Number.NaN : Date.parse(at)
     resets.push(Number.isNaN(time) ? undefined : Math.max(0, time - now))

@@ -1,9 +1,9 @@
 // What the observability hook sees, once per gateway error; client_disconnected logged once.
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { PREFIX } from './options'
 import type { GatewayErrorCode } from './catalog'
 import type { ResolvedEntry } from './envelopes'
-import { kDisconnectRecorded, kStartedAt } from './symbols'
+import { kDisconnectRecorded, kStartedAt, type RequestSlots } from './symbols'
 
 /** What the observability hook sees, once per gateway error. */
 export interface GatewayErrorEvent {
@@ -24,13 +24,12 @@ export type Recorder = (reply: FastifyReply, entry: ResolvedEntry, error: unknow
 
 export function createRecorder (onGatewayError: ((event: GatewayErrorEvent) => void) | undefined): Recorder {
   return function record (reply, entry, error) {
-    const request = reply.request
-    const startedAt = (request as unknown as Record<symbol, number>)[kStartedAt] as number
+    const request = reply.request as FastifyRequest & RequestSlots
+    const startedAt = request[kStartedAt]
     const elapsedMs = startedAt > 0 ? performance.now() - startedAt : reply.elapsedTime
     if (entry.status === 0) {
-      const flags = request as unknown as Record<symbol, boolean>
-      if (flags[kDisconnectRecorded]) return
-      flags[kDisconnectRecorded] = true
+      if (request[kDisconnectRecorded]) return
+      request[kDisconnectRecorded] = true
       request.log.info({ code: entry.code, route: request.routeOptions.url, elapsedMs }, entry.message)
     }
     if (onGatewayError === undefined) return

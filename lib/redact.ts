@@ -2,6 +2,7 @@
 // pasted into the wrong field, a provider echoing a key or an internal URL, control characters,
 // megabytes of text. Everything from outside goes through here. Input is clipped before any
 // expression runs, and every expression is linear: no nested or overlapping quantifiers.
+import { anyOf } from './patterns'
 
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g // eslint-disable-line no-control-regex
 const MAX_STRING = 200
@@ -15,13 +16,18 @@ export function maskSecret (secret: string): string {
 }
 
 /** Each: what a secret looks like, and what it becomes. */
+const SECRET_NAMES = [
+  'api[_-]?key', 'apikey', 'key', 'token', 'access_token', 'refresh_token', 'password', 'passwd', 'pwd', 'secret', 'client_secret',
+  'signature', 'sig', 'x-api-key'
+].join('|')
+
 const SECRETS: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]) => string]> = [
   // Authorization header values: Bearer (JWTs among them) and Basic
   [/\b(Bearer|Basic)\s{1,4}[A-Za-z0-9._~+/=-]{6,}/gi, (_m, scheme) => `${scheme} …`],
   // JSON Web Tokens anywhere
   [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]{0,})?/g, () => 'eyJ…'],
   // key=value in URLs, forms and logs: keys, tokens, passwords, signatures
-  [/\b(api[_-]?key|apikey|key|token|access_token|refresh_token|password|passwd|pwd|secret|client_secret|signature|sig|x-api-key)(=|:\s?|"\s?:\s?")([^&\s"',;]{1,})/gi, (_m, name, sep) => `${name}${sep}…`],
+  [new RegExp(String.raw`\b(${SECRET_NAMES})(=|:\s?|"\s?:\s?")([^&\s"',;]{1,})`, 'gi'), (_m, name, sep) => `${name}${sep}…`],
   // AWS access key ids; Google API keys; GitHub and Slack tokens
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, maskSecret],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, () => 'AIza…'],
@@ -33,13 +39,22 @@ const SECRETS: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string
   // long runs that look random (AWS secret keys, hex tokens, base64)
   [/(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{32,}={0,2}(?![A-Za-z0-9/+])/g, (match) => match.includes('/') && !/\d/.test(match) ? match : maskSecret(match)],
   // private and loopback addresses
-  [/\b(?:10|127)\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\b192\.168\.\d{1,3}\.\d{1,3}\b|\b172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}\b|\b169\.254\.\d{1,3}\.\d{1,3}\b/g, () => '[internal]'],
+  [anyOf([
+    String.raw`\b(?:10|127)\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`,
+    String.raw`\b192\.168\.\d{1,3}\.\d{1,3}\b`,
+    String.raw`\b172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}\b`,
+    String.raw`\b169\.254\.\d{1,3}\.\d{1,3}\b`
+  ], 'g'), () => '[internal]'],
   // internal host names: *.internal, *.local, *.svc, *.cluster.local, *.corp, *.lan
   [/(?<![A-Za-z0-9.-])[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.(?:internal|local|localdomain|svc|corp|lan|intranet)\b/gi, () => '[internal]']
 ]
 
 // One cheap test answers the common case (a short, clean string) without building a new one.
-const NEEDS_WORK = /[\u0000-\u001f\u007f\u2028\u2029]|bearer|basic|eyJ|[=:]|AKIA|ASIA|AIza|gh[pousr]_|github_pat|xox|\b(?:sk|pk|rk|ak|key|api|token|sess)[-_]|(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{32}|\d\.\d|\.(?:internal|local|svc|corp|lan|intranet)/i // eslint-disable-line no-control-regex
+const NEEDS_WORK = anyOf([
+  String.raw`[\u0000-\u001f\u007f\u2028\u2029]`, 'bearer', 'basic', 'eyJ', '[=:]', 'AKIA', 'ASIA', 'AIza', 'gh[pousr]_', 'github_pat', 'xox',
+  String.raw`\b(?:sk|pk|rk|ak|key|api|token|sess)[-_]`, String.raw`(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{32}`, String.raw`\d\.\d`,
+  String.raw`\.(?:internal|local|svc|corp|lan|intranet)`
+], 'i')
 
 export function redactString (value: string, max = MAX_STRING): string {
   const clipped = value.length > max * 4 ? value.slice(0, max * 4) : value

@@ -76,7 +76,7 @@ export function createSender (options: SenderOptions): Sender {
 
   function routeOf (routeOptions: FastifyRequest['routeOptions'] | undefined): RouteErrorContext | null {
     if (!options.routeContexts.any) return null
-    return (routeOptions?.config as unknown as Record<symbol, RouteErrorContext> | undefined)?.[kRouteErrorContext] ?? null
+    return (routeOptions?.config as { [kRouteErrorContext]?: RouteErrorContext } | undefined)?.[kRouteErrorContext] ?? null
   }
 
   function checkDeclared (request: FastifyRequest, route: RouteErrorContext | null, code: GatewayErrorCode): GatewayErrorCode {

@@ -3,7 +3,7 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify'
 import { codesFor, inResponseKey, statuses, type GatewayErrorCode, type ResponseKey } from './catalog'
-import type { Envelope } from './envelopes'
+import { schemaTitles, type Envelope } from './envelopes'
 import { errorSchema } from './schemas'
 import type { Serializer, Serializers } from './serializers'
 type SerializerCompiler = (definition: { schema: unknown, method: string, url: string, httpStatus: string, contentType?: string }) => Serializer
@@ -12,8 +12,6 @@ export interface RouteErrorSchemas {
   /** Adds the error responses a route does not declare itself, and the shared serializers. */
   attach (route: RouteOptions, instance: FastifyInstance, envelope: Envelope, codes: readonly GatewayErrorCode[] | undefined): void
 }
-
-const OUR_TITLE = /^(?:GatewayError|AnthropicError|ProblemDetails)(?:\d{3}|[45]xx)$/
 
 const NONE: ReadonlySet<number> = new Set()
 const foreignCache = new WeakMap<object, ReadonlySet<number>>()
@@ -45,8 +43,8 @@ export function foreignErrorStatuses (schema: FastifySchema | undefined): Readon
 function isOurs (schema: unknown): boolean {
   if (schema === null || typeof schema !== 'object') return false
   const { $ref, title, content } = schema as { $ref?: unknown, title?: unknown, content?: unknown }
-  if (typeof $ref === 'string') return OUR_TITLE.test($ref.replace(/#.*$/, ''))
-  if (typeof title === 'string') return OUR_TITLE.test(title)
+  if (typeof $ref === 'string') return schemaTitles.has($ref.replace(/#.*$/, ''))
+  if (typeof title === 'string') return schemaTitles.has(title)
   if (content !== null && typeof content === 'object') {
     return Object.values(content).every((media) => isOurs((media as { schema?: unknown } | null)?.schema))
   }

@@ -43,6 +43,6 @@ type OpenAIErrorSchemas = { [S in GatewayErrorStatus]: ReturnType<typeof openAIS
 /** The OpenAI-envelope schema of every status, keyed by status (`$id` GatewayError404, …). */
 export const GatewayErrorSchemas = Object.fromEntries(
   statuses.map((status) => [status, errorSchema(envelopes.openai, status)])
-) as unknown as OpenAIErrorSchemas
+) as OpenAIErrorSchemas
 
 export type GatewayErrorBody<S extends GatewayErrorStatus = GatewayErrorStatus> = Static<OpenAIErrorSchemas[S]>

@@ -1,4 +1,5 @@
-// The symbols the plugin keeps on Fastify's and Node's objects, in one place.
+// The symbols the plugin keeps on Fastify's and Node's objects, in one place, with what each holds.
+import type { FastifyReply } from 'fastify'
 
 /** On a route's config: its envelope and declared codes, where they differ from the defaults. */
 export const kRouteErrorContext = Symbol('fastify-gateway-errors.route')
@@ -12,3 +13,16 @@ export const kReply = Symbol('fastify-gateway-errors.reply')
 export const kTrustedDetails = Symbol('fastify-gateway-errors.trusted-details')
 /** On a request: when it arrived (performance.now()); Fastify keeps its own only when it logs. */
 export const kStartedAt = Symbol('fastify-gateway-errors.started-at')
+
+/** What the plugin keeps on a request (decorated at register time, so every request has the slots). */
+export interface RequestSlots {
+  [kDisconnectRecorded]: boolean
+  [kAbortController]: AbortController | null
+  [kReply]: FastifyReply | null
+  [kStartedAt]: number
+}
+
+/** What the plugin keeps on a raw response. */
+export interface ResponseSlots {
+  [kReply]?: FastifyReply
+}

@@ -1,8 +1,7 @@
 // Anything thrown, or passed to reply.send(err), becomes exactly one catalog code.
 import { catalog, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
-import { GatewayError, isGatewayError } from './gateway-error'
+import { GatewayError, hasTrustedDetails, isGatewayError, trustDetails } from './gateway-error'
 import { redactString } from './redact'
-import { kTrustedDetails } from './symbols'
 
 /**
  * A Fastify schemaErrorFormatter: validation failures become GatewayErrors at once, so Fastify does
@@ -10,9 +9,7 @@ import { kTrustedDetails } from './symbols'
  */
 export function validationErrorFormatter (errors: readonly AjvError[]): Error {
   const translation = translateValidation(errors)
-  const error = new GatewayError(translation.code, translation.details as never)
-  ;(error as unknown as Record<symbol, unknown>)[kTrustedDetails] = true
-  return error
+  return trustDetails(new GatewayError(translation.code, translation.details as never))
 }
 
 export interface Translation {
@@ -92,7 +89,8 @@ export function translateValidation (errors: readonly AjvError[]): Translation {
       return { code: 'unknown_field', details: { param: fieldPath(path, error.params?.additionalProperty) }, unexpected: false, trusted: true }
   }
   if (path !== '' && VALUE_KEYWORDS.has(String(error?.keyword))) {
-    return { code: 'invalid_parameter_value', details: reason === undefined ? { param: fieldPath(path) } : { param: fieldPath(path), reason }, unexpected: false, trusted: true }
+    const details = reason === undefined ? { param: fieldPath(path) } : { param: fieldPath(path), reason }
+    return { code: 'invalid_parameter_value', details, unexpected: false, trusted: true }
   }
   const details = path === '' ? {} : { param: fieldPath(path) }
   return { code: 'invalid_request', details: reason === undefined ? details : { ...details, reason }, unexpected: false, trusted: true }
@@ -115,9 +113,9 @@ export function translateError (error: unknown, hints: TranslationHints = {}): T
   if (typeof error !== 'object' || error === null) return { code: 'internal_error', unexpected: true }
   try {
     if (isGatewayError(error)) {
-      return isGatewayErrorCode(error.code)
-        ? { code: error.code, details: error.details as Record<string, unknown> | undefined, unexpected: false, trusted: (error as unknown as Record<symbol, unknown>)[kTrustedDetails] === true }
-        : { code: 'internal_error', unexpected: true }
+      if (!isGatewayErrorCode(error.code)) return { code: 'internal_error', unexpected: true }
+      const details = error.details as Record<string, unknown> | undefined
+      return { code: error.code, details, unexpected: false, trusted: hasTrustedDetails(error) }
     }
     const err = error as Record<string, unknown>
     if (Array.isArray(err.validation) && err.validation.length > 0) return translateValidation(err.validation as AjvError[])
@@ -129,7 +127,8 @@ export function translateError (error: unknown, hints: TranslationHints = {}): T
     const status = statusOf(err)
     if (status === undefined) return { code: 'internal_error', unexpected: true }
     if (isLimit(err, status, hints)) {
-      return { code: 'rate_limit_exceeded', details: hints.retryAfterMs === undefined ? {} : { retry_after_ms: hints.retryAfterMs }, unexpected: false, trusted: true }
+      const details = hints.retryAfterMs === undefined ? {} : { retry_after_ms: hints.retryAfterMs }
+      return { code: 'rate_limit_exceeded', details, unexpected: false, trusted: true }
     }
     const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'invalid_request' : 'internal_error')
     if (code === 'invalid_request' && err.expose === true && typeof err.message === 'string') {

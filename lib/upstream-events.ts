@@ -2,19 +2,13 @@
 // error event (OpenAI-style `data: {"error":…}`, Anthropic `event: error`, OpenRouter's chunk with
 // `finish_reason: "error"`, Gemini's safety stop), which becomes a thrown GatewayError: forwarded with
 // `reply.send(stream)`, the plugin turns it into the catalog SSE error event in the route's envelope.
-import { GatewayError } from './gateway-error'
+import { GatewayError, trustDetails } from './gateway-error'
 import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
-import { kTrustedDetails } from './symbols'
 
 const MAX_EVENT_BYTES = 1 << 20
 
-export function trusted (error: GatewayError): GatewayError {
-  ;(error as unknown as Record<symbol, unknown>)[kTrustedDetails] = true
-  return error
-}
-
 function failure (code: 'upstream_error' | 'content_filtered', provider: string, cause?: unknown): GatewayError {
-  return trusted(new GatewayError(code, { provider }, cause === undefined ? undefined : { cause }))
+  return trustDetails(new GatewayError(code, { provider }, cause === undefined ? undefined : { cause }))
 }
 
 function dataOf (block: string): { event: string | undefined, data: string } {
@@ -42,7 +36,7 @@ export function eventError (block: string, provider: string): GatewayError | und
   const choices = Array.isArray(root?.choices) ? root.choices as Array<{ finish_reason?: unknown }> : []
   if (event === 'error' || (error !== undefined && error !== null) || choices.some((choice) => choice?.finish_reason === 'error')) {
     const { code, details } = translateProviderError({ status: statusOfError(error), body: parsed, provider })
-    return trusted(new GatewayError(code, details as never))
+    return trustDetails(new GatewayError(code, details as never))
   }
   return isSafetyBlock(root) ? failure('content_filtered', provider) : undefined
 }

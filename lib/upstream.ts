@@ -3,10 +3,10 @@
 // refused connections, HTML pages, truncated JSON, redirects) by what they are. The provider's raw
 // body never reaches the client; a short, redacted excerpt may, when `excerpt` is set.
 import { Readable } from 'node:stream'
-import { GatewayError } from './gateway-error'
+import { GatewayError, trustDetails } from './gateway-error'
 import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
 import { redactString } from './redact'
-import { checkedEvents, trusted } from './upstream-events'
+import { checkedEvents } from './upstream-events'
 
 export interface UpstreamOptions extends Omit<RequestInit, 'signal' | 'redirect'> {
   /** The provider's name, for details and logs. */
@@ -95,17 +95,17 @@ export async function fetchUpstream (url: string | URL, options: UpstreamOptions
   const timeout = AbortSignal.timeout(timeoutMs)
   const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
   const bad = (status: number, text: string, cause?: unknown): never => {
-    throw trusted(new GatewayError('upstream_error', {
+    throw trustDetails(new GatewayError('upstream_error', {
       provider, upstream: { provider, status }, ...(excerpt === true && text !== '' ? { excerpt: excerptOf(text) } : {})
     }, cause === undefined ? undefined : { cause }))
   }
   const fail = (error: unknown): never => {
     if (error instanceof GatewayError) throw error
     if (signal?.aborted === true) throw new GatewayError('client_disconnected', undefined, { cause: error })
-    if (timeout.aborted) throw trusted(new GatewayError('upstream_timeout', { provider, timeout_ms: timeoutMs }, { cause: error }))
+    if (timeout.aborted) throw trustDetails(new GatewayError('upstream_timeout', { provider, timeout_ms: timeoutMs }, { cause: error }))
     const code = causeCode(error)
-    if (code !== undefined && REFUSED.has(code)) throw trusted(new GatewayError('model_unavailable', { provider }, { cause: error }))
-    throw trusted(new GatewayError('upstream_error', { provider }, { cause: error }))
+    if (code !== undefined && REFUSED.has(code)) throw trustDetails(new GatewayError('model_unavailable', { provider }, { cause: error }))
+    throw trustDetails(new GatewayError('upstream_error', { provider }, { cause: error }))
   }
 
   try {
@@ -124,12 +124,12 @@ export async function fetchUpstream (url: string | URL, options: UpstreamOptions
       const { text } = await readCapped(response, ERROR_BODY_BYTES)
       const { code, details } = translateProviderError({ status: response.status, headers: response.headers, body: text, provider, excerpt })
       if (excerpt === true && details.excerpt === undefined && text !== '') details.excerpt = excerptOf(text)
-      throw trusted(new GatewayError(code, details as never))
+      throw trustDetails(new GatewayError(code, details as never))
     }
 
     const type = response.headers.get('content-type') ?? ''
     if (raw === true && type.startsWith('text/event-stream') && response.body !== null) {
-      const checked = await checkedEvents(response.body as unknown as AsyncIterable<Uint8Array>, provider)
+      const checked = await checkedEvents(response.body as AsyncIterable<Uint8Array>, provider)
       return { response, body: undefined, stream: Readable.from(checked, { objectMode: false }) }
     }
 
@@ -145,9 +145,9 @@ export async function fetchUpstream (url: string | URL, options: UpstreamOptions
     if (providerError !== undefined && providerError !== null) {
       // An error sent with 200 (some providers do, and streams asked for and answered with JSON).
       const { code, details } = translateProviderError({ status: statusOfError(providerError), headers: response.headers, body, provider, excerpt })
-      throw trusted(new GatewayError(code, details as never))
+      throw trustDetails(new GatewayError(code, details as never))
     }
-    if (isSafetyBlock(body)) throw trusted(new GatewayError('content_filtered', { provider }))
+    if (isSafetyBlock(body)) throw trustDetails(new GatewayError('content_filtered', { provider }))
     if (raw === true || (validate !== undefined && !validate(body))) return bad(response.status, text)
     return { response, body }
   } catch (error) {

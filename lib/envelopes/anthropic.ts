@@ -41,6 +41,7 @@ export const anthropicEnvelope: Envelope = {
   contentType: 'application/json; charset=utf-8',
   requestIdHeader: 'request-id',
   schemaId: (status) => `AnthropicError${status}`,
+  codePath: ['error', 'details', 'error_code'],
   schema: anthropicSchema,
   body: (error: ErrorInstance) => ({
     type: 'error',

@@ -36,6 +36,8 @@ export interface Envelope {
   readonly requestIdHeader: string
   /** `$id` of the schema for a status or range, e.g. GatewayError404, GatewayError4xx. */
   schemaId (key: ResponseKey): string
+  /** Where the catalog code sits in a body, e.g. ['error', 'code']. */
+  readonly codePath: readonly string[]
   /** The schema of a status's replies, with `code` narrowed to `codes`. */
   schema (codes: readonly GatewayErrorCode[]): TObject
   body (error: ErrorInstance): unknown

@@ -1,3 +1,4 @@
+import { statuses, type ResponseKey } from '../catalog'
 import { anthropicEnvelope } from './anthropic'
 import type { Envelope, EnvelopeName } from './envelope'
 import { openAIEnvelope } from './openai'
@@ -10,6 +11,12 @@ export const envelopes: Readonly<Record<EnvelopeName, Envelope>> = {
 }
 
 export const envelopeNames = Object.keys(envelopes) as EnvelopeName[]
+
+/** Every title the plugin gives a schema (GatewayError404, AnthropicError5xx, …): its envelope and key. */
+export const schemaTitles: ReadonlyMap<string, { envelope: Envelope, key: ResponseKey }> = new Map(
+  Object.values(envelopes).flatMap((envelope) =>
+    ([...statuses, '4xx', '5xx'] as ResponseKey[]).map((key) => [envelope.schemaId(key), { envelope, key }] as const))
+)
 
 export function isEnvelopeName (value: unknown): value is EnvelopeName {
   return typeof value === 'string' && Object.hasOwn(envelopes, value)

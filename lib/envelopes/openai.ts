@@ -22,6 +22,7 @@ export const openAIEnvelope: Envelope = {
   contentType: 'application/json; charset=utf-8',
   requestIdHeader: 'x-request-id',
   schemaId: (status) => `GatewayError${status}`,
+  codePath: ['error', 'code'],
   schema: openAISchema,
   body: (error: ErrorInstance) => ({
     error: {

@@ -26,6 +26,7 @@ export const problemEnvelope: Envelope = {
   contentType: `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
   requestIdHeader: 'x-request-id',
   schemaId: (status) => `ProblemDetails${status}`,
+  codePath: ['code'],
   schema: problemSchema,
   body: (error: ErrorInstance) => ({
     type: PROBLEM_TYPE_BASE + error.entry.code,

@@ -2,7 +2,7 @@
 // order in which a request meets obstacles (where it arrives, what it asks for, how big it is,
 // whom it may use, with which keys, at what price, what it says, and whether anyone is up).
 import type { GatewayErrorCode } from '../catalog'
-import type { ProviderDescription, RequestProfile } from './types'
+import type { ProviderCapabilities, ProviderDescription, RequestFeatures, RequestProfile } from './types'
 
 export const stages = ['endpoint', 'features', 'context', 'policy', 'keys', 'limits', 'content', 'availability'] as const
 export type Stage = typeof stages[number]
@@ -21,7 +21,19 @@ const none = () => null
 const messages = (profile: RequestProfile) => profile.fields?.messages ?? 'messages'
 const reasoning = (profile: RequestProfile) => profile.fields?.reasoning ?? 'reasoning_effort'
 const serves = (provider: ProviderDescription, endpoint: string) => (provider.endpoints ?? ['chat']).includes(endpoint)
-const lacks = (wanted: boolean | undefined, offered: boolean | undefined, what: string) => wanted === true && offered !== true ? `does not support ${what}` : undefined
+type Feature = {
+  [K in keyof RequestFeatures & keyof ProviderCapabilities]: RequestFeatures[K] extends boolean | undefined ? K : never
+}[keyof RequestFeatures & keyof ProviderCapabilities]
+
+/** A feature the request asks for and the provider must offer. */
+function feature (code: GatewayErrorCode, param: Check['param'], name: Feature, what: string): Check {
+  return {
+    code,
+    stage: 'features',
+    param,
+    reject: (p, provider) => p.features[name] === true && provider.supports[name] !== true ? `does not support ${what}` : undefined
+  }
+}
 
 // Within a stage, earlier checks win ties: the more fundamental change is named first.
 export const checks: readonly Check[] = [
@@ -35,7 +47,9 @@ export const checks: readonly Check[] = [
     code: 'response_api_only',
     stage: 'endpoint',
     param: field('model'),
-    reject: (p, provider) => p.endpoint === 'chat' && !serves(provider, 'chat') && serves(provider, 'responses') ? 'serves this model through the Responses API only' : undefined
+    reject: (p, provider) => p.endpoint === 'chat' && !serves(provider, 'chat') && serves(provider, 'responses')
+      ? 'serves this model through the Responses API only'
+      : undefined
   },
   {
     code: 'no_responses_endpoint',
@@ -51,11 +65,21 @@ export const checks: readonly Check[] = [
       ? `has no ${p.endpoint} endpoint for this model`
       : undefined
   },
-  { code: 'streaming_not_supported', stage: 'features', param: field('stream'), reject: (p, provider) => p.stream && provider.supports.streaming === false ? 'does not support streaming' : undefined },
-  { code: 'non_streaming_not_supported', stage: 'features', param: field('stream'), reject: (p, provider) => !p.stream && provider.supports.nonStreaming === false ? 'requires streaming' : undefined },
-  { code: 'tools_not_supported', stage: 'features', param: field('tools'), reject: (p, provider) => lacks(p.features.tools, provider.supports.tools, 'tool calling') },
-  { code: 'tool_choice_required_not_supported', stage: 'features', param: field('tool_choice'), reject: (p, provider) => lacks(p.features.toolChoiceRequired, provider.supports.toolChoiceRequired, 'tool_choice "required"') },
-  { code: 'structured_output_not_supported', stage: 'features', param: field('response_format'), reject: (p, provider) => lacks(p.features.structuredOutput, provider.supports.structuredOutput, 'structured output') },
+  {
+    code: 'streaming_not_supported',
+    stage: 'features',
+    param: field('stream'),
+    reject: (p, provider) => p.stream && provider.supports.streaming === false ? 'does not support streaming' : undefined
+  },
+  {
+    code: 'non_streaming_not_supported',
+    stage: 'features',
+    param: field('stream'),
+    reject: (p, provider) => !p.stream && provider.supports.nonStreaming === false ? 'requires streaming' : undefined
+  },
+  feature('tools_not_supported', field('tools'), 'tools', 'tool calling'),
+  feature('tool_choice_required_not_supported', field('tool_choice'), 'toolChoiceRequired', 'tool_choice "required"'),
+  feature('structured_output_not_supported', field('response_format'), 'structuredOutput', 'structured output'),
   {
     code: 'tools_with_structured_output_not_supported',
     stage: 'features',
@@ -65,11 +89,11 @@ export const checks: readonly Check[] = [
       ? 'does not support tools and structured output in one request'
       : undefined
   },
-  { code: 'json_mode_not_supported', stage: 'features', param: field('response_format'), reject: (p, provider) => lacks(p.features.jsonMode, provider.supports.jsonMode, 'JSON mode') },
-  { code: 'vision_not_supported', stage: 'features', param: messages, reject: (p, provider) => lacks(p.features.vision, provider.supports.vision, 'image input') },
-  { code: 'unsupported_modalities', stage: 'features', param: field('modalities'), reject: (p, provider) => lacks(p.features.audioOutput, provider.supports.audioOutput, 'audio output') },
-  { code: 'reasoning_not_supported', stage: 'features', param: reasoning, reject: (p, provider) => lacks(p.features.reasoning, provider.supports.reasoning, 'reasoning') },
-  { code: 'thinking_disable_not_supported', stage: 'features', param: reasoning, reject: (p, provider) => lacks(p.features.disableThinking, provider.supports.disableThinking, 'disabling thinking') },
+  feature('json_mode_not_supported', field('response_format'), 'jsonMode', 'JSON mode'),
+  feature('vision_not_supported', messages, 'vision', 'image input'),
+  feature('unsupported_modalities', field('modalities'), 'audioOutput', 'audio output'),
+  feature('reasoning_not_supported', reasoning, 'reasoning', 'reasoning'),
+  feature('thinking_disable_not_supported', reasoning, 'disableThinking', 'disabling thinking'),
   {
     code: 'hosted_tool_not_supported',
     stage: 'features',
@@ -112,7 +136,9 @@ export const checks: readonly Check[] = [
     code: 'tier_opt_in_required',
     stage: 'policy',
     param: field('service_tier'),
-    reject: (p, provider) => provider.tier !== undefined && !(p.policy.tiers ?? []).includes(provider.tier) ? `requires opting into the ${provider.tier} tier` : undefined
+    reject: (p, provider) => provider.tier !== undefined && !(p.policy.tiers ?? []).includes(provider.tier)
+      ? `requires opting into the ${provider.tier} tier`
+      : undefined
   },
   {
     code: 'byok_keys_required',
@@ -124,7 +150,9 @@ export const checks: readonly Check[] = [
     code: 'platform_keys_unavailable',
     stage: 'keys',
     param: none,
-    reject: (p, provider) => p.policy.byokOnly !== true && provider.keys?.platform === false && provider.keys.byok !== true ? 'has no platform key available' : undefined
+    reject: (p, provider) => p.policy.byokOnly !== true && provider.keys?.platform === false && provider.keys.byok !== true
+      ? 'has no platform key available'
+      : undefined
   },
   {
     code: 'cost_constraint_exceeded',

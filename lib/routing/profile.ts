@@ -12,7 +12,7 @@ export const OPTIONAL_PARAMS = [
   'seed', 'stop', 'logit_bias', 'logprobs', 'top_logprobs', 'max_tokens', 'max_completion_tokens', 'parallel_tool_calls'
 ] as const
 
-/** Hosted tools of the Responses API and their Chat Completions spellings. */
+/** Tool types that are the caller's own functions; every other type is a tool the provider hosts. */
 const FUNCTION_TOOL_TYPES = new Set(['function', 'custom'])
 
 function object (value: unknown): Json {
@@ -52,7 +52,9 @@ function hostedTools (tools: unknown[], extra: string[]): string[] {
   return [...new Set([...hosted, ...extra])]
 }
 
-function features (tools: unknown[], toolChoice: unknown, format: string, effort: unknown, contents: unknown[], audioOutput: boolean, extraHosted: string[]): RequestFeatures {
+function features (
+  tools: unknown[], toolChoice: unknown, format: string, effort: unknown, contents: unknown[], audioOutput: boolean, extraHosted: string[]
+): RequestFeatures {
   return {
     tools: tools.some((tool) => FUNCTION_TOOL_TYPES.has(String(object(tool).type))),
     toolChoiceRequired: toolChoice === 'required',

@@ -132,7 +132,8 @@ export function routeRequest (profile: RequestProfile, models: ModelLookup, opti
     details.max_context_tokens = Math.max(...model.providers.map((p) => p.contextWindow ?? 0))
   }
   if (code === 'hosted_tool_not_supported') {
-    details.tool = (profile.features.hostedTools as readonly string[]).find((tool) => model.providers.every((p) => !(p.supports.hostedTools ?? []).includes(tool)))
+    const hostedNowhere = (tool: string) => model.providers.every((p) => !(p.supports.hostedTools ?? []).includes(tool))
+    details.tool = (profile.features.hostedTools as readonly string[]).find(hostedNowhere)
   }
   if (code === 'required_params_not_supported') details.params = profile.requiredParams
   if (code === 'no_compatible_endpoint') details.endpoint = profile.endpoint

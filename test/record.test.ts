@@ -1,0 +1,63 @@
+// What the plugin records: onGatewayError once per error, client_disconnected never written.
+import { Writable } from 'node:stream'
+import t from 'tap'
+import { type GatewayErrorEvent } from './internals'
+import { buildApp } from './helpers'
+
+function logSink () {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString()))
+      callback()
+    }
+  })
+  return { lines, logger: { level: 'info', stream } }
+}
+
+t.test('the onGatewayError hook sees every error once', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
+    app.get('/a', async (_request, reply) => reply.gatewayError('upstream_timeout', { provider: 'p', timeout_ms: 10 }))
+    app.get('/b', async () => { throw new Error('x') })
+  })
+  t.teardown(() => app.close())
+  await app.inject('/a')
+  await app.inject('/b')
+  await app.inject('/c')
+  t.same(events.map((e) => [e.code, e.status, e.retryable, e.route, e.method, e.disconnected]), [
+    ['upstream_timeout', 504, true, '/a', 'GET', false],
+    ['internal_error', 500, false, '/b', 'GET', false],
+    ['resource_not_found', 404, false, undefined, 'GET', false]
+  ])
+  t.ok(events.every((e) => typeof e.elapsedMs === 'number' && e.requestId.startsWith('req-')))
+  t.type(events[1]?.error, Error, 'the original error reaches the hook')
+})
+
+t.test('a hook that throws does not break the reply', async (t) => {
+  const sink = logSink()
+  const app = await buildApp({ onGatewayError: () => { throw new Error('metrics down') } }, (app) => {
+    app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found'))
+  }, { logger: sink.logger })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/a')).statusCode, 404)
+  t.ok(sink.lines.some((l) => String(l.msg).includes('onGatewayError hook threw')))
+})
+
+t.test('client_disconnected is recorded, never written', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const sink = logSink()
+  const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
+    app.get('/gone', async (_request, reply) => reply.gatewayError('client_disconnected' as never)) // a JavaScript caller
+  }, { logger: sink.logger })
+  t.teardown(() => app.close())
+  await t.rejects(app.inject('/gone'), 'the connection is closed without a reply')
+  t.same(events.map((e) => [e.code, e.status, e.disconnected]), [['client_disconnected', 0, true]])
+  t.ok(sink.lines.some((l) => l.code === 'client_disconnected' && typeof l.elapsedMs === 'number'))
+
+  const noHook = await buildApp({}, (app) => {
+    app.get('/gone', async (_request, reply) => reply.gatewayError('client_disconnected' as never)) // a JavaScript caller
+  })
+  t.teardown(() => noHook.close())
+  await t.rejects(noHook.inject('/gone'), 'no hook: still closed, still logged')
+})

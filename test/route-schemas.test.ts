@@ -1,0 +1,106 @@
+// The error schemas the plugin attaches to routes, and the serializers compiled for them.
+import Fastify from 'fastify'
+import t from 'tap'
+import gatewayErrors, { GatewayError, GatewayErrorSchemas } from './internals'
+import { buildApp, validateBody } from './helpers'
+
+t.test('error schemas are attached to routes and serializers are shared', async (t) => {
+  const seen: Record<string, Record<string, unknown>> = {}
+  const app = await buildApp({}, (app) => {
+    app.addHook('onRoute', (route) => { seen[`${route.method} ${route.url}`] = route.schema?.response as Record<string, unknown> })
+    app.get('/a', async () => ({}))
+    app.get('/b', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true, extra: 1 }))
+    app.get('/own404', {
+      schema: { response: { 404: { type: 'object', properties: { mine: { type: 'boolean' } } } } }
+    }, async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/own4xx', { schema: { response: { '4xx': { type: 'object', properties: { mine: { type: 'boolean' } } } } } }, async () => 'ok')
+  })
+  t.teardown(() => app.close())
+  const a = seen['GET /a'] as Record<string, unknown>
+  t.same(Object.keys(a).sort(), ['400', '401', '403', '404', '405', '409', '413', '429', '500', '502', '503', '504'])
+  t.equal((a['404'] as { title?: string }).title, 'GatewayError404', 'the full schema, inline')
+  t.equal((a['404'] as { $id?: string }).$id, undefined, 'without $id: nothing is added with addSchema')
+  t.equal(a['404'], seen['GET /b']?.['404'], 'one schema object shared by every route')
+  t.same(Object.keys(seen['GET /own4xx'] as object).sort(), ['4xx', '500', '502', '503', '504'], 'a route\'s 4xx covers every 4xx')
+  t.same((await app.inject('/b')).json(), { ok: true }, 'the route\'s own 200 schema still serialises')
+  const own = await app.inject('/own404')
+  t.equal(own.statusCode, 404)
+  t.equal(validateBody('openai', 'model_not_found', own.json()), null, 'a route\'s own 404 schema cannot mangle the catalog body')
+  t.same(Object.keys(app.getSchemas()), [], 'no shared schemas: Fastify\'s validator pool stays cheap for every route')
+})
+
+t.test('declared codes narrow the documented statuses and enums', async (t) => {
+  let response: Record<string, { $ref?: string, properties?: { error: { properties: { code: { enum: string[] } } } } }> = {}
+  const app = await buildApp({}, (app) => {
+    app.addHook('onRoute', (route) => { if (route.url === '/n' && route.method === 'GET') response = route.schema?.response as never })
+    app.get('/n', { config: { gatewayErrors: { codes: ['model_not_found', 'rate_limit_exceeded', 'budget_exhausted', 'insufficient_quota'] } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
+  })
+  t.teardown(() => app.close())
+  t.same(Object.keys(response).sort(), ['404', '429'])
+  t.same(response['404']?.properties?.error.properties.code.enum, ['model_not_found'])
+  t.equal((response['429'] as { title?: string }).title, 'GatewayError429', 'every code of a status declared: the shared schema')
+  t.equal((response['429']?.properties?.error.properties.code.enum ?? []).length, 3)
+  t.equal((await app.inject('/n')).statusCode, 404)
+})
+
+t.test('no schemas attached when routeSchemas is false', async (t) => {
+  let response: unknown = 'unset'
+  const app = await buildApp({ routeSchemas: false }, (app) => {
+    app.addHook('onRoute', (route) => { response = route.schema?.response })
+    app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found'))
+  })
+  t.teardown(() => app.close())
+  t.equal(response, undefined)
+  t.equal((await app.inject('/a')).json().error.code, 'model_not_found')
+})
+
+t.test('a custom serializer compiler still serialises the routes\' own schemas', async (t) => {
+  const app = await buildApp({}, (app) => {
+    app.setSerializerCompiler(() => () => '"custom"')
+    app.get('/a', { schema: { response: { 200: { type: 'object' } } } }, async () => ({ x: 1 }))
+    app.get('/b', async (_request, reply) => reply.gatewayError('model_not_found'))
+  })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/a')).body, '"custom"')
+  t.equal((await app.inject('/b')).json().error.code, 'model_not_found', 'error replies keep the shared serializer')
+})
+
+t.test('route-level serializer compilers and schemas that refer to ours', async (t) => {
+  const app = await buildApp({}, (app) => {
+    app.addSchema(GatewayErrorSchemas[404]) // an app that refers to our schemas adds them itself
+    app.get('/own-compiler', { serializerCompiler: () => () => '"own"', schema: { response: { 200: { type: 'object' } } } }, async () => ({}))
+    app.get('/own-compiler-error', { serializerCompiler: () => () => '"own"' }, async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/ref', { schema: { response: { 200: { $ref: 'GatewayError404#' } } } }, async (request) => ({
+      error: { message: 'm', type: 'invalid_request_error', code: 'model_not_found', param: null, request_id: request.id, retryable: false, extra: 1 }
+    }))
+  })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/own-compiler')).body, '"own"')
+  t.equal((await app.inject('/own-compiler-error')).json().error.code, 'model_not_found', 'error replies keep the shared serializer')
+  const ref = await app.inject('/ref')
+  t.equal(ref.statusCode, 200)
+  t.notOk('extra' in ref.json().error, 'serialized by the referenced schema')
+})
+
+t.test("routeSchemas: 'ranges' attaches one schema for 4xx and one for 5xx", async (t) => {
+  const seen: Record<string, Record<string, unknown>> = {}
+  const app = await buildApp({ routeSchemas: 'ranges' }, (app) => {
+    app.addHook('onRoute', (route) => { seen[`${route.method} ${route.url}`] = route.schema?.response as Record<string, unknown> })
+    app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
+    app.get('/b', async () => { throw new GatewayError('upstream_timeout') })
+    app.get('/own', { schema: { response: { 404: { type: 'object', properties: { mine: { type: 'boolean' } } } } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/declared', { config: { gatewayErrors: { codes: ['model_not_found'] } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
+  })
+  t.teardown(() => app.close())
+  t.same(Object.keys(seen['GET /a'] as object).sort(), ['4xx', '5xx'])
+  t.equal((seen['GET /a']?.['4xx'] as { title?: string }).title, 'GatewayError4xx')
+  t.same(Object.keys(seen['GET /declared'] as object), ['4xx'])
+  t.same((seen['GET /declared']?.['4xx'] as { properties: { error: { properties: { code: { enum: string[] } } } } }).properties.error.properties.code.enum, ['model_not_found'])
+  const a = await app.inject('/a')
+  t.equal(a.statusCode, 404)
+  t.equal(validateBody('openai', 'model_not_found', a.json()), null)
+  t.equal(a.json().error.details.model, 'm')
+  t.equal((await app.inject('/b')).json().error.code, 'upstream_timeout')
+  t.equal(validateBody('openai', 'model_not_found', (await app.inject('/own')).json()), null, 'the route\'s own 404 schema is documented, the body stays whole')
+  await t.rejects(async () => { const bad = Fastify(); bad.register(gatewayErrors, { routeSchemas: 'some' as never }); await bad.ready() }, /option 'routeSchemas' must be true, false or 'ranges'/)
+})
