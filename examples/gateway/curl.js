@@ -15,10 +15,13 @@ function curl (request, key) {
   if (request.raw !== undefined || request.body !== undefined) {
     parts.push("-H 'content-type: application/json'")
     const body = request.raw ?? JSON.stringify(request.body)
-    const big = body.match(/"(a{1000,})"/)
-    if (big !== null) {
-      const template = JSON.stringify(request.body).replace(big[0], '"A"')
-      return `node -e ${shellQuote(`console.log(JSON.stringify(${template}).replace('"A"', JSON.stringify('a'.repeat(${big[1].length}))))`)} | ${parts.join(' ')} -d @-`
+    // A long text made of one short piece repeated is shown as it is built, not pasted.
+    const long = body.match(/"((.{1,10}?)\2{99,})"/)
+    if (long !== null) {
+      const [quoted, text, unit] = long
+      const template = body.replace(quoted, '"A"')
+      const built = `${JSON.stringify(unit)}.repeat(${text.length / unit.length})`
+      return `node -e ${shellQuote(`console.log(JSON.stringify(${template}).replace('"A"', JSON.stringify(${built})))`)} | ${parts.join(' ')} -d @-`
     }
     parts.push(`-d ${shellQuote(body)}`)
   }
