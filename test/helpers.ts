@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import Ajv from 'ajv'
+import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import gatewayErrors, { errorSchema, envelopes, catalog, type GatewayErrorsOptions, type GatewayErrorCode, type EnvelopeName, type GatewayErrorStatus } from './internals'
 
@@ -44,4 +45,16 @@ export function sample (schema: TSchema, key = 'value'): unknown {
     case 'object': return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, sample(v, k)]))
     default: return null
   }
+}
+
+/** A pino destination that keeps every log line, parsed: `Fastify({ logger: sink.logger })`. */
+export function logSink () {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString()))
+      callback()
+    }
+  })
+  return { lines, logger: { level: 'info', stream } }
 }

@@ -1,19 +1,7 @@
 // What the plugin records: onGatewayError once per error, client_disconnected never written.
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { type GatewayErrorEvent } from './internals'
-import { buildApp } from './helpers'
-
-function logSink () {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      lines.push(JSON.parse(chunk.toString()))
-      callback()
-    }
-  })
-  return { lines, logger: { level: 'info', stream } }
-}
+import { buildApp, logSink } from './helpers'
 
 t.test('the onGatewayError hook sees every error once', async (t) => {
   const events: GatewayErrorEvent[] = []

@@ -1,19 +1,7 @@
 // reply.gatewayError and the error handler: envelopes, declared codes, streams, request ids, failures.
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { GatewayError } from './internals'
-import { buildApp, validateBody } from './helpers'
-
-function logSink () {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      lines.push(JSON.parse(chunk.toString()))
-      callback()
-    }
-  })
-  return { lines, logger: { level: 'info', stream } }
-}
+import { buildApp, logSink, validateBody } from './helpers'
 
 t.test('an app with its own error handler calls reply.gatewayErrorFrom', async (t) => {
   const app = await buildApp({ errorHandler: false, notFoundHandler: false }, (app) => {
