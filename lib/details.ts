@@ -1,6 +1,7 @@
 // Building blocks for the typed `details` of catalog entries, and the phrases that make a
 // catalog message specific. Every user-derived string is redacted before it reaches a message.
-import { Type, type TProperties } from '@sinclair/typebox'
+import { Type, type Static, type TProperties } from '@sinclair/typebox'
+import type { GatewayErrorCode } from './catalog'
 import { redactString } from './redact'
 
 export const Model = {
@@ -24,21 +25,24 @@ export const Provider = {
   }, { description: 'The provider reply this error translates' }))
 } satisfies TProperties
 
-export const RejectionReason = Type.Object({
+export const RejectionReasonSchema = Type.Object({
   code: Type.String({ description: 'The catalog code this reason alone would produce' }),
   message: Type.String()
 }, { $id: 'GatewayRejectionReason' })
+/** The schema's type, with `code` narrowed to the catalog's codes (the schema cannot name them: the catalog is built from it). */
+export type RejectionReason = Omit<Static<typeof RejectionReasonSchema>, 'code'> & { code: GatewayErrorCode }
 
-export const ProviderRejection = Type.Object({
+export const ProviderRejectionSchema = Type.Object({
   provider: Type.String(),
-  reasons: Type.Array(Type.Omit(RejectionReason, ['$id']))
+  reasons: Type.Array(Type.Omit(RejectionReasonSchema, ['$id']))
 })
+export type ProviderRejection = Omit<Static<typeof ProviderRejectionSchema>, 'reasons'> & { reasons: RejectionReason[] }
 
 /** Details of every capability-routing failure: the model and why each provider was rejected. */
 export const Routing = {
   ...Model,
   param: Type.Optional(Type.String({ description: 'The request field to change' })),
-  providers: Type.Optional(Type.Array(ProviderRejection, { description: 'Each provider considered and every reason it was rejected' }))
+  providers: Type.Optional(Type.Array(ProviderRejectionSchema, { description: 'Each provider considered and every reason it was rejected' }))
 } satisfies TProperties
 
 export const Field = {

@@ -5,15 +5,8 @@ import { checks, stages, type Check } from './checks'
 import { CapabilityRoutingError } from './error'
 import type { ModelDescription, ProviderDescription, RequestProfile } from './types'
 
-export interface RejectionReason {
-  code: GatewayErrorCode
-  message: string
-}
-
-export interface ProviderRejection {
-  provider: string
-  reasons: RejectionReason[]
-}
+import type { ProviderRejection, RejectionReason } from '../details'
+export type { ProviderRejection, RejectionReason }
 
 export type ModelLookup = Readonly<Record<string, ModelDescription>> | ReadonlyMap<string, ModelDescription>
 
