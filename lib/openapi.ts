@@ -1,7 +1,9 @@
 // @fastify/swagger integration: readable component names (GatewayError404, not def-3), one named
 // example per code in every error response.
+import type { FastifySchema } from 'fastify'
 import { catalog, codesFor, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
 import { schemaTitles, type Envelope } from './envelopes'
+import { documentedSchema } from './route-schemas'
 import { exampleBody } from './schemas'
 
 type Json = Record<string, unknown>
@@ -77,21 +79,34 @@ export function transformOpenApi (document: Json): Json {
   return document
 }
 
+interface TransformInput { schema: FastifySchema | undefined, url: string, route: unknown, [key: string]: unknown }
+interface TransformResult { schema: FastifySchema, url: string }
+
 interface SwaggerOptionsLike {
   refResolver?: { buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) => string }
+  transform?: (input: TransformInput) => TransformResult
   transformObject?: (documentObject: { swaggerObject?: Json, openapiObject?: Json }) => Json
   [key: string]: unknown
 }
 
 /**
- * @fastify/swagger options with error components named by `$id` and the error examples added:
- * `app.register(swagger, withGatewayErrors({ openapi: { … } }))`. Your own refResolver and
- * transformObject, if any, still run (yours first).
+ * @fastify/swagger options that document every route's error responses, with the error components
+ * named (GatewayError404, …) and an example per code:
+ * `app.register(swagger, withGatewayErrors({ openapi: { … } }))`. Your own transform, refResolver
+ * and transformObject, if any, still run (yours first).
  */
-export function withGatewayErrors<T extends SwaggerOptionsLike> (options: T): T & Required<Pick<SwaggerOptionsLike, 'refResolver' | 'transformObject'>> {
-  const { refResolver, transformObject } = options
+export function withGatewayErrors<T extends SwaggerOptionsLike> (
+  options: T
+): T & Required<Pick<SwaggerOptionsLike, 'refResolver' | 'transform' | 'transformObject'>> {
+  const { refResolver, transform, transformObject } = options
   return {
     ...options,
+    transform: (input: TransformInput): TransformResult => {
+      const result: Partial<TransformResult> = transform?.(input) ?? {}
+      const own = result.schema ?? input.schema
+      // @fastify/swagger falls back to the route's own schema when this one is undefined
+      return { url: result.url ?? input.url, schema: (documentedSchema(input.route, own) ?? own) as FastifySchema }
+    },
     refResolver: {
       buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) =>
         typeof json.$id === 'string' && schemaTitles.has(json.$id)

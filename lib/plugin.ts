@@ -11,7 +11,7 @@ import { fail, PREFIX, validateOptions, type GatewayErrorsOptions } from './opti
 import { createSender, type RouteErrorContext } from './reply'
 import { headerSafeId } from './request-id'
 import { parseRetryAfter, parseRetryAfterMs } from './retry-after'
-import { createRouteErrorSchemas, foreignErrorStatuses } from './route-schemas'
+import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
 import { createSerializers } from './serializers'
 import { bareBody, registerTranslator } from './server-options'
 import { kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt } from './symbols'
@@ -168,13 +168,11 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     })
   }
 
-  const routeSchemas = options.routeSchemas !== false
-    ? createRouteErrorSchemas({
+  const docsFor = options.routeSchemas !== false
+    ? createRouteDocs({
       granularity: options.routeSchemas === 'ranges' ? 'range' : 'status',
       envelopes: Object.values(envelopes),
-      alternates: negotiated === undefined ? [] : [negotiated],
-      serializerOpts: options.serializerOpts,
-      serializers
+      alternates: negotiated === undefined ? [] : [negotiated]
     })
     : undefined
 
@@ -188,7 +186,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       this.log.info({ route: `${String(route.method)} ${route.url}`, statuses: [...ownSchemas] },
         `${PREFIX}: the route declares its own schema for these error statuses; catalog errors on them are serialized by the plugin`)
     }
-    routeSchemas?.attach(route, this, envelope, config.codes)
+    if (docsFor !== undefined) documentRoute(route, docsFor(envelope, config.codes))
     if (options.errorHandler && route.schemaErrorFormatter === undefined) {
       // Validation failures become GatewayErrors at once: no message or stack built only to be translated.
       route.schemaErrorFormatter = validationErrorFormatter as RouteOptions['schemaErrorFormatter']

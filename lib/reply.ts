@@ -12,7 +12,6 @@ import { toSafeJson } from './redact'
 import { headerSafeId } from './request-id'
 import { resolvedEntries } from './resolved'
 import { capWait } from './retry-after'
-import { foreignErrorStatuses } from './route-schemas'
 import { kRouteErrorContext } from './symbols'
 
 export type { GatewayErrorEvent } from './record'
@@ -35,7 +34,7 @@ export interface SenderOptions {
   /** Set once any route has its own envelope or declared codes; until then none is looked up. */
   routeContexts: { any: boolean }
   undeclared: 'off' | 'warn' | 'error' | 'throw'
-  /** The compiled serializer of an envelope's body for a status, for routes whose own schema cannot carry it. */
+  /** The compiled serializer of an envelope's body for a status. */
   serializerFor: (envelope: Envelope, status: number) => Serializer
 }
 
@@ -52,10 +51,8 @@ export interface Sender {
 
 interface Prepared {
   requestId: string
-  routeOptions: FastifyRequest['routeOptions'] | undefined
   entry: ResolvedEntry
   envelope: Envelope
-  routeEnvelope: Envelope
   route: RouteErrorContext | null
   body: unknown
   details: Record<string, unknown> | undefined
@@ -74,9 +71,11 @@ export function createSender (options: SenderOptions): Sender {
     return options.select?.(request) ?? routeEnvelope
   }
 
-  function routeOf (routeOptions: FastifyRequest['routeOptions'] | undefined): RouteErrorContext | null {
+  // request.routeOptions builds a new object on every read: read only once a route has a context.
+  function routeOf (request: FastifyRequest): RouteErrorContext | null {
     if (!options.routeContexts.any) return null
-    return (routeOptions?.config as { [kRouteErrorContext]?: RouteErrorContext } | undefined)?.[kRouteErrorContext] ?? null
+    const config = (request.routeOptions as FastifyRequest['routeOptions'] | undefined)?.config
+    return (config as { [kRouteErrorContext]?: RouteErrorContext } | undefined)?.[kRouteErrorContext] ?? null
   }
 
   function checkDeclared (request: FastifyRequest, route: RouteErrorContext | null, code: GatewayErrorCode): GatewayErrorCode {
@@ -95,8 +94,7 @@ export function createSender (options: SenderOptions): Sender {
       request.log.error({ code: String(code) }, `${PREFIX}: '${String(code)}' is not a catalog code; replying internal_error`)
       code = 'internal_error'
     }
-    const routeOptions = request.routeOptions as FastifyRequest['routeOptions'] | undefined
-    const route = routeOf(routeOptions)
+    const route = routeOf(request)
     code = checkDeclared(request, route, code)
     if (code !== requested) rawDetails = undefined
     // Whatever went wrong, a client that has gone can be told nothing.
@@ -131,7 +129,7 @@ export function createSender (options: SenderOptions): Sender {
     const envelope = envelopeFor(request, routeEnvelope)
     const requestId = headerSafeId(request.id)
     const instance: ErrorInstance = { entry, message, param, details, requestId }
-    return { requestId, routeOptions, entry, envelope, routeEnvelope, route, body: envelope.body(instance), details, wait }
+    return { requestId, entry, envelope, route, body: envelope.body(instance), details, wait }
   }
 
   function warnOnShape (request: FastifyRequest, code: GatewayErrorCode, details: unknown): void {
@@ -167,7 +165,7 @@ export function createSender (options: SenderOptions): Sender {
       if (!reply.raw.destroyed) reply.raw.destroy()
       return reply
     }
-    const { entry, envelope, routeEnvelope, body } = prepared
+    const { entry, envelope, body } = prepared
     if (reply.raw.headersSent) {
       // A stream has started: the status line is gone, so the error travels as one SSE event and
       // the stream ends without [DONE].
@@ -175,11 +173,8 @@ export function createSender (options: SenderOptions): Sender {
       return reply
     }
     writeHeaders(reply, prepared)
-    // A body in another envelope than the route's schemas describe is not theirs to serialize, nor
-    // is one whose status the route describes with a schema of its own.
-    if ((envelope !== routeEnvelope && envelope !== options.negotiated) || foreignErrorStatuses(prepared.routeOptions?.schema).has(entry.status)) {
-      reply.serializer(options.serializerFor(envelope, entry.status))
-    }
+    // Ours, not the route's: a route may declare its own schema for this status.
+    reply.serializer(options.serializerFor(envelope, entry.status))
     return reply.send(body)
   }
 

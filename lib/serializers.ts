@@ -1,4 +1,6 @@
-// One compiled serializer per error schema, shared by every route and reply that uses it.
+// One compiled serializer per error schema, shared by every route and reply that uses it. Every
+// error reply is serialized by one of these, whatever the route declares: the routes carry no
+// error schemas (see route-schemas.ts).
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { Envelope } from './envelopes'
 import type { ResponseKey } from './catalog'
@@ -24,5 +26,21 @@ export function createSerializers (serializerOpts: Record<string, unknown> | und
     }
     return serializer
   }
-  return { compile, forStatus: (envelope, key) => compile(errorSchema(envelope, key)) }
+  // Looked up on every error reply: an array per envelope, indexed by status, filled on first use.
+  const byStatus = new Map<Envelope, Array<Serializer | undefined>>()
+  function forStatus (envelope: Envelope, key: ResponseKey): Serializer {
+    if (typeof key !== 'number') return compile(errorSchema(envelope, key))
+    let table = byStatus.get(envelope)
+    if (table === undefined) {
+      table = []
+      byStatus.set(envelope, table)
+    }
+    let serializer = table[key]
+    if (serializer === undefined) {
+      serializer = compile(errorSchema(envelope, key))
+      table[key] = serializer
+    }
+    return serializer
+  }
+  return { compile, forStatus }
 }

@@ -1,13 +1,25 @@
-// The error schemas the plugin attaches to routes, and the serializers compiled for them.
-import Fastify from 'fastify'
+// The error responses documented for each route (the routes themselves carry none), and the
+// serializers every error reply goes through.
+import Fastify, { type RouteOptions } from 'fastify'
 import t from 'tap'
-import gatewayErrors, { GatewayError, GatewayErrorSchemas } from './internals'
+import gatewayErrors, { documentedSchema, GatewayError, GatewayErrorSchemas } from './internals'
 import { buildApp, validateBody } from './helpers'
 
-t.test('error schemas are attached to routes and serializers are shared', async (t) => {
-  const seen: Record<string, Record<string, unknown>> = {}
+/** Collects routes as @fastify/swagger does; `documented` is what withGatewayErrors documents. */
+function collect () {
+  const routes: Record<string, RouteOptions> = {}
+  return {
+    onRoute: (route: RouteOptions) => { routes[`${String(route.method)} ${route.url}`] = route },
+    documented: (key: string) => documentedSchema(routes[key], routes[key]?.schema)?.response as Record<string, unknown>,
+    own: (key: string) => routes[key]?.schema?.response as Record<string, unknown> | undefined
+  }
+}
+
+t.test('every error status is documented, none is attached to the route, and error replies use the shared serializers', async (t) => {
+  const routes = collect()
+  const seen = new Proxy({}, { get: (_target, key: string) => routes.documented(key) }) as Record<string, Record<string, unknown>>
   const app = await buildApp({}, (app) => {
-    app.addHook('onRoute', (route) => { seen[`${route.method} ${route.url}`] = route.schema?.response as Record<string, unknown> })
+    app.addHook('onRoute', routes.onRoute)
     app.get('/a', async () => ({}))
     app.get('/b', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true, extra: 1 }))
     app.get('/own404', {
@@ -27,15 +39,19 @@ t.test('error schemas are attached to routes and serializers are shared', async 
   t.equal(own.statusCode, 404)
   t.equal(validateBody('openai', 'model_not_found', own.json()), null, 'a route\'s own 404 schema cannot mangle the catalog body')
   t.same(Object.keys(app.getSchemas()), [], 'no shared schemas: Fastify\'s validator pool stays cheap for every route')
+  t.equal(routes.own('GET /a'), undefined, 'the route itself carries no error schema')
+  t.same(Object.keys(routes.own('GET /b') as object), ['200'], 'nor does a route with schemas of its own')
+  t.same(Object.keys(routes.own('GET /own404') as object), ['404'])
 })
 
 t.test('declared codes narrow the documented statuses and enums', async (t) => {
-  let response: Record<string, { $ref?: string, properties?: { error: { properties: { code: { enum: string[] } } } } }> = {}
+  const routes = collect()
   const app = await buildApp({}, (app) => {
-    app.addHook('onRoute', (route) => { if (route.url === '/n' && route.method === 'GET') response = route.schema?.response as never })
+    app.addHook('onRoute', routes.onRoute)
     app.get('/n', { config: { gatewayErrors: { codes: ['model_not_found', 'rate_limit_exceeded', 'budget_exhausted', 'insufficient_quota'] } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
   })
   t.teardown(() => app.close())
+  const response = routes.documented('GET /n') as Record<string, { properties?: { error: { properties: { code: { enum: string[] } } } } }>
   t.same(Object.keys(response).sort(), ['404', '429'])
   t.same(response['404']?.properties?.error.properties.code.enum, ['model_not_found'])
   t.equal((response['429'] as { title?: string }).title, 'GatewayError429', 'every code of a status declared: the shared schema')
@@ -43,14 +59,14 @@ t.test('declared codes narrow the documented statuses and enums', async (t) => {
   t.equal((await app.inject('/n')).statusCode, 404)
 })
 
-t.test('no schemas attached when routeSchemas is false', async (t) => {
-  let response: unknown = 'unset'
+t.test('no error responses documented when routeSchemas is false', async (t) => {
+  const routes = collect()
   const app = await buildApp({ routeSchemas: false }, (app) => {
-    app.addHook('onRoute', (route) => { response = route.schema?.response })
+    app.addHook('onRoute', routes.onRoute)
     app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found'))
   })
   t.teardown(() => app.close())
-  t.equal(response, undefined)
+  t.equal(routes.documented('GET /a'), undefined)
   t.equal((await app.inject('/a')).json().error.code, 'model_not_found')
 })
 
@@ -82,10 +98,11 @@ t.test('route-level serializer compilers and schemas that refer to ours', async 
   t.notOk('extra' in ref.json().error, 'serialized by the referenced schema')
 })
 
-t.test("routeSchemas: 'ranges' attaches one schema for 4xx and one for 5xx", async (t) => {
-  const seen: Record<string, Record<string, unknown>> = {}
+t.test("routeSchemas: 'ranges' documents one schema for 4xx and one for 5xx", async (t) => {
+  const routes = collect()
+  const seen = new Proxy({}, { get: (_target, key: string) => routes.documented(key) }) as Record<string, Record<string, unknown>>
   const app = await buildApp({ routeSchemas: 'ranges' }, (app) => {
-    app.addHook('onRoute', (route) => { seen[`${route.method} ${route.url}`] = route.schema?.response as Record<string, unknown> })
+    app.addHook('onRoute', routes.onRoute)
     app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
     app.get('/b', async () => { throw new GatewayError('upstream_timeout') })
     app.get('/own', { schema: { response: { 404: { type: 'object', properties: { mine: { type: 'boolean' } } } } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
