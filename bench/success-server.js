@@ -14,7 +14,7 @@ const chatReply = {
 
 const kind = process.argv[2]
 const app = Fastify({ logger: false })
-const variants = { plugin: {}, untracked: { trackDisconnects: false } }
+const variants = { plugin: {}, untracked: { trackDisconnects: false }, unstamped: { requestIdHeader: false }, bare: { trackDisconnects: false, requestIdHeader: false } }
 if (kind !== 'plain') app.register(require('fastify-gateway-errors'), variants[kind])
 app.register(async (app) => {
   app.post('/v1/chat/completions', { schema: { body: chatBody, response: chatReply } }, async (request) => ({ id: 'chatcmpl-1', object: 'chat.completion', model: request.body.model, created: 1 }))

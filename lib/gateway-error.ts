@@ -1,3 +1,4 @@
+// GatewayError: what handlers, hooks and services throw; the error handler replies with its code.
 import { catalog, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
 import { messageFor } from './message'
 import { kTrustedDetails } from './symbols'

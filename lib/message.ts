@@ -1,3 +1,4 @@
+// The message of a reply: the catalog message, made specific by the details, then any client words.
 import { catalog, type GatewayErrorCode } from './catalog'
 import { detailsCheck } from './details-check'
 import { redactString } from './redact'

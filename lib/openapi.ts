@@ -79,7 +79,7 @@ export function transformOpenApi (document: Json): Json {
   return document
 }
 
-interface TransformInput { schema: FastifySchema | undefined, url: string, route: unknown, [key: string]: unknown }
+interface TransformInput { schema: FastifySchema | undefined, url: string, route: object, [key: string]: unknown }
 interface TransformResult { schema: FastifySchema, url: string }
 
 interface SwaggerOptionsLike {

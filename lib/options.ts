@@ -18,8 +18,9 @@ export interface GatewayErrorsOptions {
   /** Install the not-found handler (404 resource_not_found, or 405 method_not_allowed with Allow). Default true. */
   notFoundHandler?: boolean
   /**
-   * Attach the error response schemas to every route registered after the plugin: `true` (default)
-   * one per status, so the docs list every status; `'ranges'` one for 4xx and one for 5xx; `false` none.
+   * The error responses `withGatewayErrors` documents for every route registered after the plugin:
+   * `true` (default) one per status; `'ranges'` one for 4xx and one for 5xx; `false` none. Replies
+   * are serialized by the plugin's own schemas whatever this says.
    */
   routeSchemas?: boolean | 'ranges'
   /** Called once for every gateway error, client_disconnected included. For logs and metrics. */

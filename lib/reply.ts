@@ -10,6 +10,7 @@ import { PREFIX } from './options'
 import { createRecorder, type GatewayErrorEvent } from './record'
 import { toSafeJson } from './redact'
 import { headerSafeId } from './request-id'
+import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
 import { capWait } from './retry-after'
 import { kRouteErrorContext } from './symbols'
@@ -54,14 +55,19 @@ interface Prepared {
   entry: ResolvedEntry
   envelope: Envelope
   route: RouteErrorContext | null
+  /** The body to serialize, or, for a reply without details, `payload`: the body already serialized. */
   body: unknown
+  payload: string | undefined
   details: Record<string, unknown> | undefined
   wait: number | undefined
 }
 
+const passThrough = (payload: unknown): string => payload as string
+
 export function createSender (options: SenderOptions): Sender {
   const negotiatedType = options.negotiated?.contentType.split(';')[0]
   const record = createRecorder(options.onGatewayError)
+  const plainBodies = createPlainBodies(options.serializerFor)
 
   function envelopeFor (request: FastifyRequest, routeEnvelope: Envelope): Envelope {
     if (negotiatedType !== undefined) {
@@ -128,8 +134,11 @@ export function createSender (options: SenderOptions): Sender {
     const routeEnvelope = route === null ? options.envelope : route.envelope
     const envelope = envelopeFor(request, routeEnvelope)
     const requestId = headerSafeId(request.id)
+    if (details === undefined) {
+      return { requestId, entry, envelope, route, body: undefined, payload: plainBodies.payload(envelope, entry, requestId), details, wait }
+    }
     const instance: ErrorInstance = { entry, message, param, details, requestId }
-    return { requestId, entry, envelope, route, body: envelope.body(instance), details, wait }
+    return { requestId, entry, envelope, route, body: envelope.body(instance), payload: undefined, details, wait }
   }
 
   function warnOnShape (request: FastifyRequest, code: GatewayErrorCode, details: unknown): void {
@@ -165,14 +174,16 @@ export function createSender (options: SenderOptions): Sender {
       if (!reply.raw.destroyed) reply.raw.destroy()
       return reply
     }
-    const { entry, envelope, body } = prepared
+    const { entry, envelope, body, payload } = prepared
     if (reply.raw.headersSent) {
       // A stream has started: the status line is gone, so the error travels as one SSE event and
       // the stream ends without [DONE].
-      if (!reply.raw.writableEnded && !reply.raw.destroyed) reply.raw.end(envelope.sseFrame(JSON.stringify(body)))
+      if (!reply.raw.writableEnded && !reply.raw.destroyed) reply.raw.end(envelope.sseFrame(payload ?? JSON.stringify(body)))
       return reply
     }
     writeHeaders(reply, prepared)
+    // Already serialized: passed through, whatever serializer the route or a hook set.
+    if (payload !== undefined) return reply.serializer(passThrough).send(payload)
     // Ours, not the route's: a route may declare its own schema for this status.
     reply.serializer(options.serializerFor(envelope, entry.status))
     return reply.send(body)
@@ -183,7 +194,7 @@ export function createSender (options: SenderOptions): Sender {
     recordDisconnect: (reply, error) => record(reply, resolvedEntries.client_disconnected, error),
     streamFrame (reply, code, details, error, trusted = false) {
       const prepared = prepare(reply, code, details, error, trusted)
-      return prepared === undefined ? undefined : prepared.envelope.sseFrame(JSON.stringify(prepared.body))
+      return prepared === undefined ? undefined : prepared.envelope.sseFrame(prepared.payload ?? JSON.stringify(prepared.body))
     }
   }
 }

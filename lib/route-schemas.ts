@@ -67,9 +67,8 @@ export function documentRoute (route: object, docs: RouteDocs): void {
 }
 
 /** The schema to document for a route @fastify/swagger collected; undefined for a route the plugin did not see. */
-export function documentedSchema (route: unknown, schema: FastifySchema | undefined): FastifySchema | undefined {
-  const docs = route !== null && typeof route === 'object' ? routeDocs.get(route) : undefined
-  return docs?.schemaOf(schema)
+export function documentedSchema (route: object, schema: FastifySchema | undefined): FastifySchema | undefined {
+  return routeDocs.get(route)?.schemaOf(schema)
 }
 
 export function createRouteDocs (options: RouteDocsOptions): (envelope: Envelope, codes: readonly GatewayErrorCode[] | undefined) => RouteDocs {

@@ -111,6 +111,30 @@ t.test('without negotiation or anthropic routes, unused error components are pru
   t.equal(doc['x-mine'], true, 'your transformObject still runs')
 })
 
+t.test('your transform still runs first; routes added before the plugin document only their own responses', async (t) => {
+  const app = Fastify()
+  const seen: string[] = []
+  await app.register(swagger, withGatewayErrors({
+    openapi: { info: { title: 'x', version: '1' } },
+    transform: ({ schema, url }: { schema: Json | undefined, url: string }) => {
+      seen.push(url)
+      return url === '/renamed' ? { schema: { ...schema, summary: 'mine' }, url: '/v2/renamed' } : ({} as never)
+    }
+  }) as never)
+  app.get('/before', { schema: { response: { 200: { type: 'object' } } } }, async () => ({}))
+  await app.register(gatewayErrors)
+  app.get('/renamed', async () => ({}))
+  app.get('/plain', async () => ({}))
+  await app.ready()
+  t.teardown(() => app.close())
+  const doc = app.swagger() as unknown as Json
+  t.same(seen.sort(), ['/before', '/plain', '/renamed'])
+  t.same(Object.keys(doc.paths['/before'].get.responses), ['200'], 'a route the plugin never saw: its own responses only')
+  t.equal(doc.paths['/v2/renamed'].get.summary, 'mine', 'your url and schema are kept')
+  t.ok(doc.paths['/v2/renamed'].get.responses['404'], 'and the error responses are added to your schema')
+  t.ok(doc.paths['/plain'].get.responses['503'])
+})
+
 t.test('the example gateway serves a valid OpenAPI document and Swagger UI at /docs', async (t) => {
   const { build } = require('../examples/gateway/app')
   const app = build({ upstreamUrl: 'http://127.0.0.1:9' })

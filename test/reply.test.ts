@@ -162,6 +162,31 @@ t.test('request ids that cannot be a header value are cleaned', async (t) => {
   next = 42 as never
   res = await app.inject('/a')
   t.equal(res.headers['x-request-id'], '42', 'an id that is not a string')
+  next = 'say-"hi"\\now'
+  res = await app.inject('/a')
+  t.equal(res.headers['x-request-id'], next, 'quotes and backslashes are printable: kept in the header')
+  t.equal(res.json().error.request_id, next, 'and escaped in the body, which stays valid JSON')
+  t.equal(validateBody('openai', 'model_not_found', res.json()), null)
+})
+
+t.test('a reply without details is the serialized template with the request id in it, in every envelope', async (t) => {
+  const app = await buildApp({ negotiate: true }, (app) => {
+    app.get('/a', async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/m', { config: { gatewayErrors: { envelope: 'anthropic' } } }, async (_request, reply) => reply.gatewayError('model_not_found'))
+    app.get('/own-serializer', async (_request, reply) => reply.serializer(() => '"not ours"').gatewayError('model_not_found'))
+  }, { genReqId: () => 'req-"7"' })
+  t.teardown(() => app.close())
+  const openai = await app.inject('/a')
+  t.same(openai.json().error.request_id, 'req-"7"')
+  t.equal(openai.body, JSON.stringify(openai.json()), 'exactly the serialized body')
+  const problem = await app.inject({ url: '/a', headers: { accept: 'application/problem+json' } })
+  t.equal(problem.json().request_id, 'req-"7"')
+  t.equal(problem.json().instance, 'urn:request:req-"7"', 'every place the id appears')
+  t.equal(validateBody('problem', 'model_not_found', problem.json()), null)
+  const anthropic = await app.inject('/m')
+  t.equal(anthropic.headers['request-id'], 'req-"7"')
+  t.equal(validateBody('anthropic', 'model_not_found', anthropic.json()), null)
+  t.equal((await app.inject('/own-serializer')).json().error.code, 'model_not_found', 'a serializer set earlier does not touch it')
 })
 
 t.test('an error in a Messages stream is an `event: error`', async (t) => {

@@ -10,7 +10,7 @@ function collect () {
   const routes: Record<string, RouteOptions> = {}
   return {
     onRoute: (route: RouteOptions) => { routes[`${String(route.method)} ${route.url}`] = route },
-    documented: (key: string) => documentedSchema(routes[key], routes[key]?.schema)?.response as Record<string, unknown>,
+    documented: (key: string) => documentedSchema(routes[key] as RouteOptions, routes[key]?.schema)?.response as Record<string, unknown>,
     own: (key: string) => routes[key]?.schema?.response as Record<string, unknown> | undefined
   }
 }

@@ -1,3 +1,4 @@
+// What every wire format (envelope) provides, and the per-code values computed once for it.
 import { Type, type TObject, type TUnsafe } from '@sinclair/typebox'
 import type { GatewayErrorCode, OpenAIErrorType, ResponseKey } from '../catalog'
 

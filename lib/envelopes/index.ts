@@ -1,3 +1,4 @@
+// The envelopes by name, and the schema titles they give (GatewayError404, AnthropicError5xx, …).
 import { statuses, type ResponseKey } from '../catalog'
 import { anthropicEnvelope } from './anthropic'
 import type { Envelope, EnvelopeName } from './envelope'

@@ -1,3 +1,4 @@
+// The error the router throws when no provider fits: a GatewayError that keeps every rejection.
 import type { GatewayErrorCode, GatewayErrorDetails } from '../catalog'
 import { GatewayError } from '../gateway-error'
 import type { ProviderRejection } from './router'

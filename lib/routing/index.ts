@@ -1,3 +1,4 @@
+// `fastify-gateway-errors/routing`: the capability router, usable without Fastify.
 export { checks, stages } from './checks'
 export type { Check, Stage } from './checks'
 export { CapabilityRoutingError } from './error'
