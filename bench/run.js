@@ -124,8 +124,8 @@ const hand = ['plugin', { method: 'GET', url: '/hand-written' }]
 const thrown = ['plugin', { method: 'GET', url: '/thrown' }]
 const invalid = { method: 'POST', url: '/validation', payload: { messages: [] } }
 const INJECT_CASES = {
-  'gatewayError vs hand-written': [['plugin', { method: 'GET', url: '/gateway-error' }], hand, 0.95],
-  'thrown GatewayError vs hand-written': [thrown, hand, 0.8],
+  'gatewayError vs hand-written': [['plugin', { method: 'GET', url: '/gateway-error' }], hand, 1.0],
+  'thrown GatewayError vs hand-written': [thrown, hand, 0.95],
   'thrown GatewayError vs sensible reply.notFound()': [thrown, ['baseline', { method: 'GET', url: '/sensible-reply' }], 2],
   'thrown GatewayError vs thrown httpErrors.notFound()': [thrown, ['baseline', { method: 'GET', url: '/sensible-thrown' }], 2],
   'validation → missing_required_parameter vs Fastify default 400': [['plugin', invalid], ['baseline', invalid], undefined]
@@ -159,8 +159,8 @@ async function main () {
   const pluginServer = await startServer('plugin'); const baselineServer = await startServer('baseline')
   const p = pluginServer.port; const s = baselineServer.port
   const loads = {
-    'gatewayError vs hand-written': [{ port: p, path: '/gateway-error' }, { port: p, path: '/hand-written' }, 0.95],
-    'thrown GatewayError vs hand-written': [{ port: p, path: '/thrown' }, { port: p, path: '/hand-written' }, 0.8],
+    'gatewayError vs hand-written': [{ port: p, path: '/gateway-error' }, { port: p, path: '/hand-written' }, 1.0],
+    'thrown GatewayError vs hand-written': [{ port: p, path: '/thrown' }, { port: p, path: '/hand-written' }, 0.95],
     'thrown GatewayError vs sensible reply.notFound()': [{ port: p, path: '/thrown' }, { port: s, path: '/sensible-reply' }, 2],
     'thrown GatewayError vs thrown httpErrors.notFound()': [{ port: p, path: '/thrown' }, { port: s, path: '/sensible-thrown' }, 2],
     'validation → missing_required_parameter vs Fastify default 400': [{ port: p, path: '/validation', method: 'POST' }, { port: s, path: '/validation', method: 'POST' }, undefined]

@@ -43,6 +43,13 @@ export interface GatewayErrorsOptions {
   requestIdHeader?: boolean
   /** Options for fast-json-stringify, as Fastify's own `serializerOpts`. */
   serializerOpts?: Record<string, unknown>
+  /**
+   * Where each code's page lives, e.g. `https://docs.example.com/errors`: every error body links to
+   * `${docsUrl}/${code}` (`error.doc_url`; `error.details.doc_url` for Anthropic; the problem's `type`).
+   */
+  docsUrl?: string
+  /** Serve the error reference at this path, e.g. `/errors` (a list) and `/errors/:code` (a page per code). */
+  docsRoute?: string
 }
 
 interface OptionRule {
@@ -53,6 +60,15 @@ interface OptionRule {
 
 const isBoolean = (value: unknown) => typeof value === 'boolean'
 const isFunction = (value: unknown) => typeof value === 'function'
+function isBaseUrl (value: unknown): boolean {
+  if (typeof value !== 'string' || value.endsWith('/')) return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === ''
+  } catch {
+    return false
+  }
+}
 const oneOf = (values: readonly unknown[]) => (value: unknown) => values.includes(value)
 const flag = (fallback: boolean | ((production: boolean) => boolean)): OptionRule =>
   ({ valid: isBoolean, expected: 'a boolean', default: typeof fallback === 'function' ? fallback : () => fallback })
@@ -73,7 +89,9 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   },
   trackDisconnects: flag(true),
   requestIdHeader: flag(true),
-  serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' }
+  serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' },
+  docsUrl: { valid: isBaseUrl, expected: 'an absolute http(s) URL without a query, e.g. https://docs.example.com/errors' },
+  docsRoute: { valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value), expected: "a path such as '/errors'" }
 }
 
 type Defaulted = 'envelope' | 'negotiate' | 'errorHandler' | 'notFoundHandler' | 'routeSchemas' |

@@ -14,7 +14,10 @@ export interface PlainBodies {
   payload (envelope: Envelope, entry: ResolvedEntry, requestId: string): string
 }
 
-export function createPlainBodies (serializerFor: (envelope: Envelope, status: number) => Serializer): PlainBodies {
+export function createPlainBodies (
+  serializerFor: (envelope: Envelope, status: number) => Serializer,
+  docUrls: Readonly<Partial<Record<GatewayErrorCode, string>>>
+): PlainBodies {
   const templates = new Map<Envelope, Partial<Record<GatewayErrorCode, readonly string[]>>>()
 
   function templateOf (envelope: Envelope, entry: ResolvedEntry): readonly string[] {
@@ -25,7 +28,8 @@ export function createPlainBodies (serializerFor: (envelope: Envelope, status: n
     }
     let parts = byCode[entry.code]
     if (parts === undefined) {
-      const body = envelope.body({ entry, message: entry.plainMessage, param: entry.param, details: undefined, requestId: MARK })
+      const docUrl = docUrls[entry.code]
+      const body = envelope.body({ entry, message: entry.plainMessage, param: entry.param, details: undefined, requestId: MARK, docUrl })
       parts = serializerFor(envelope, entry.status)(body).split(MARK)
       byCode[entry.code] = parts
     }

@@ -2,12 +2,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRouteTable } from './allowed-methods'
-import { isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails, type SendableCode } from './catalog'
+import { codes, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails, type SendableCode } from './catalog'
 import { createDisconnectTracker } from './disconnects'
 import { envelopeNames, envelopes, isEnvelopeName, type Envelope, type EnvelopeName } from './envelopes'
 import { createStreamGuard } from './event-stream'
 import { isGatewayError } from './gateway-error'
 import { fail, PREFIX, validateOptions, type GatewayErrorsOptions } from './options'
+import { registerDocsRoutes } from './docs-routes'
 import { createSender, type RouteErrorContext } from './reply'
 import { headerSafeId } from './request-id'
 import { parseRetryAfter, parseRetryAfterMs } from './retry-after'
@@ -81,6 +82,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   const negotiated = options.negotiate ? envelopes.problem : undefined
   const routeContexts = { any: false }
   const serializers = createSerializers(options.serializerOpts)
+  const docsBase = options.docsUrl ?? options.docsRoute
+  const docUrls: Partial<Record<GatewayErrorCode, string>> = docsBase === undefined ? {} : Object.fromEntries(codes.map((code) => [code, `${docsBase}/${code}`]))
   const { send, recordDisconnect, streamFrame } = createSender({
     routeContexts,
     envelope: defaultEnvelope,
@@ -89,7 +92,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     onGatewayError: options.onGatewayError,
     checkDetails: options.checkDetails,
     undeclared: options.undeclaredCodes,
-    serializerFor: (envelope, status) => serializers.forStatus(envelope, status as never)
+    serializerFor: (envelope, status) => serializers.forStatus(envelope, status as never),
+    docUrls
   })
 
   function sendTranslated (reply: FastifyReply, error: unknown): FastifyReply {
@@ -175,6 +179,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       alternates: negotiated === undefined ? [] : [negotiated]
     })
     : undefined
+
+  if (options.docsRoute !== undefined) registerDocsRoutes(fastify, options.docsRoute, (code) => docUrls[code] as string)
 
   fastify.addHook('onRoute', function (this: FastifyInstance, route: RouteOptions) {
     table.add(route.method, route.url)

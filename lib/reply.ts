@@ -37,6 +37,8 @@ export interface SenderOptions {
   undeclared: 'off' | 'warn' | 'error' | 'throw'
   /** The compiled serializer of an envelope's body for a status. */
   serializerFor: (envelope: Envelope, status: number) => Serializer
+  /** Each code's documentation page, when there is one. */
+  docUrls: Readonly<Partial<Record<GatewayErrorCode, string>>>
 }
 
 /** `trusted`: the details were built by this package (translation, routing) and need no check or copy. */
@@ -67,7 +69,7 @@ const passThrough = (payload: unknown): string => payload as string
 export function createSender (options: SenderOptions): Sender {
   const negotiatedType = options.negotiated?.contentType.split(';')[0]
   const record = createRecorder(options.onGatewayError)
-  const plainBodies = createPlainBodies(options.serializerFor)
+  const plainBodies = createPlainBodies(options.serializerFor, options.docUrls)
 
   function envelopeFor (request: FastifyRequest, routeEnvelope: Envelope): Envelope {
     if (negotiatedType !== undefined) {
@@ -137,7 +139,7 @@ export function createSender (options: SenderOptions): Sender {
     if (details === undefined) {
       return { requestId, entry, envelope, route, body: undefined, payload: plainBodies.payload(envelope, entry, requestId), details, wait }
     }
-    const instance: ErrorInstance = { entry, message, param, details, requestId }
+    const instance: ErrorInstance = { entry, message, param, details, requestId, docUrl: options.docUrls[code] }
     return { requestId, entry, envelope, route, body: envelope.body(instance), payload: undefined, details, wait }
   }
 

@@ -12,9 +12,9 @@ function describeCodes (codes: readonly GatewayErrorCode[]): string {
   return codes.map((code) => `- \`${code}\`${catalog[code].retryable ? ' (retryable)' : ''}: ${catalog[code].message}`).join('\n')
 }
 
-export function exampleBody (envelope: Envelope, code: GatewayErrorCode): unknown {
+export function exampleBody (envelope: Envelope, code: GatewayErrorCode, docUrl?: string): unknown {
   const entry = resolvedEntries[code]
-  return envelope.body({ entry, message: entry.plainMessage, param: entry.param, details: undefined, requestId: EXAMPLE_REQUEST_ID })
+  return envelope.body({ entry, message: entry.plainMessage, param: entry.param, details: undefined, requestId: EXAMPLE_REQUEST_ID, docUrl })
 }
 
 // The full schema of an envelope and key is built once and shared: the exported schemas, the ones

@@ -137,6 +137,7 @@ function build (options = {}) {
 
   app.register(gatewayErrors, {
     negotiate: true,
+    docsRoute: '/errors', // every error links to its page, served here
     // Anthropic clients send anthropic-version on every request: answer them in their shape.
     envelopeFor: (request) => request.headers['anthropic-version'] === undefined ? undefined : 'anthropic',
     onGatewayError: options.onGatewayError

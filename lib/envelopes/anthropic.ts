@@ -29,7 +29,8 @@ export function anthropicSchema<C extends GatewayErrorCode> (codes: readonly C[]
       details: Type.Object({
         error_code: stringEnum(codes, 'The catalog code'),
         param: NullableString,
-        retryable: Type.Boolean()
+        retryable: Type.Boolean(),
+        doc_url: Type.Optional(Type.String({ description: 'The code\'s documentation page' }))
       }, { additionalProperties: true })
     }),
     request_id: Type.String()
@@ -48,7 +49,7 @@ export const anthropicEnvelope: Envelope = {
     error: {
       type: anthropicType(error.entry),
       message: error.message,
-      details: { ...error.details, error_code: error.entry.code, param: error.param, retryable: error.entry.retryable }
+      details: { ...error.details, error_code: error.entry.code, param: error.param, retryable: error.entry.retryable, doc_url: error.docUrl }
     },
     request_id: error.requestId
   }),

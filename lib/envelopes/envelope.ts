@@ -24,6 +24,8 @@ export interface ErrorInstance {
   readonly param: string | null
   readonly details: Record<string, unknown> | undefined
   readonly requestId: string
+  /** The code's documentation page, when the plugin has `docsUrl` or `docsRoute`. */
+  readonly docUrl?: string | undefined
 }
 
 /**

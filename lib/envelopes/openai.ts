@@ -12,6 +12,7 @@ export function openAISchema<C extends GatewayErrorCode> (codes: readonly C[]) {
       param: NullableString,
       request_id: Type.String(),
       retryable: Type.Boolean({ description: 'Whether sending the same request again can succeed' }),
+      doc_url: Type.Optional(Type.String({ description: 'The code\'s documentation page (with the `docsUrl` or `docsRoute` option)' })),
       details: Type.Optional(OpenDetails)
     })
   })
@@ -32,6 +33,7 @@ export const openAIEnvelope: Envelope = {
       param: error.param,
       request_id: error.requestId,
       retryable: error.entry.retryable,
+      doc_url: error.docUrl,
       details: error.details
     }
   }),

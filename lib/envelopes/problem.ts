@@ -8,7 +8,7 @@ export const PROBLEM_TYPE_BASE = 'urn:gateway-error:'
 
 export function problemSchema<C extends GatewayErrorCode> (codes: readonly C[]) {
   return Type.Object({
-    type: stringEnum(codes.map((code) => PROBLEM_TYPE_BASE + code), 'A URI naming the catalog code'),
+    type: Type.String({ description: `A URI naming the catalog code: its documentation page, or ${PROBLEM_TYPE_BASE}<code>` }),
     title: Type.String({ description: 'The catalog message' }),
     status: Type.Integer(),
     detail: Type.String({ description: 'The message made specific to this occurrence' }),
@@ -29,7 +29,7 @@ export const problemEnvelope: Envelope = {
   codePath: ['code'],
   schema: problemSchema,
   body: (error: ErrorInstance) => ({
-    type: PROBLEM_TYPE_BASE + error.entry.code,
+    type: error.docUrl ?? PROBLEM_TYPE_BASE + error.entry.code,
     title: error.entry.message,
     status: error.entry.status,
     detail: error.message,

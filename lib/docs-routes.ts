@@ -1,0 +1,49 @@
+// The error reference the plugin serves with `docsRoute`: the list of codes and a page per code,
+// HTML for browsers and JSON when asked (`Accept: application/json`). Built on first request, kept.
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
+import { catalog, codes, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import { codePage, errorReference, indexPage } from './docs-pages'
+
+interface Page { html: string, json: string }
+
+function wantsJson (request: FastifyRequest): boolean {
+  const accept = request.headers.accept
+  return accept !== undefined && accept.includes('json') && !accept.includes('text/html')
+}
+
+/** `docUrl`: where the pages say they live (`docsUrl` when set, else this route). */
+export function registerDocsRoutes (fastify: FastifyInstance, base: string, docUrl: (code: GatewayErrorCode) => string): void {
+  const pages = new Map<string, Page>()
+
+  function indexOf (): Page {
+    const data = codes.map((code) => ({ code, status: catalog[code].status, message: catalog[code].message, retryable: catalog[code].retryable, url: `${base}/${code}` }))
+    return { html: indexPage(base), json: JSON.stringify({ object: 'list', data }) }
+  }
+
+  function pageOf (key: string, build: () => Page): Page {
+    let page = pages.get(key)
+    if (page === undefined) {
+      page = build()
+      pages.set(key, page)
+    }
+    return page
+  }
+
+  function send (request: FastifyRequest, reply: FastifyReply, page: Page): FastifyReply {
+    reply.header('vary', 'accept').header('cache-control', 'public, max-age=300')
+    return wantsJson(request)
+      ? reply.type('application/json; charset=utf-8').send(page.json)
+      : reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").send(page.html)
+  }
+
+  const hidden: FastifySchema & { hide: boolean } = { hide: true } // @fastify/swagger leaves it out of the document
+  fastify.get(base, { schema: hidden }, async (request, reply) => send(request, reply, pageOf('', indexOf)))
+  fastify.get(`${base}/:code`, { schema: hidden }, async (request, reply) => {
+    const { code } = request.params as { code: string }
+    if (!isGatewayErrorCode(code)) return reply.gatewayError('resource_not_found', { resource: 'error code', id: code })
+    return send(request, reply, pageOf(code, () => {
+      const reference = errorReference(code, docUrl(code))
+      return { html: codePage(reference, base), json: JSON.stringify({ ...reference, url: docUrl(code) }) }
+    }))
+  })
+}
