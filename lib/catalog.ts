@@ -354,6 +354,30 @@ export const codes = Object.keys(catalog) as GatewayErrorCode[]
 export const sendableCodes = codes.filter((code) => catalog[code].status !== 0) as SendableCode[]
 export const statuses = [...new Set(sendableCodes.map((code) => catalog[code].status))].sort((a, b) => a - b) as GatewayErrorStatus[]
 
+/** The definition of a code of the gateway's own (`extraCodes`), as the catalog's are written. */
+export interface ExtraCodeDefinition {
+  status: number
+  message: string
+  type?: OpenAIErrorType
+  retryable?: boolean
+  param?: string
+}
+
+/**
+ * Adds a code of the gateway's own to the catalog, for the whole process, as if it had been
+ * written there; its details are open. Called at register time, before anything derived is used.
+ */
+export function addToCatalog (code: string, definition: ExtraCodeDefinition): void {
+  const added = entry({ ...definition, retryable: definition.retryable ?? definition.status >= 500, details: {} })
+  ;(catalog as Record<string, CatalogEntry>)[code] = added as CatalogEntry
+  ;(codes as string[]).push(code)
+  ;(sendableCodes as string[]).push(code)
+  if (!(statuses as number[]).includes(definition.status)) {
+    ;(statuses as number[]).push(definition.status)
+    ;(statuses as number[]).sort((a, b) => a - b)
+  }
+}
+
 export function isGatewayErrorCode (value: unknown): value is GatewayErrorCode {
   return typeof value === 'string' && Object.hasOwn(catalog, value)
 }

@@ -1,7 +1,23 @@
 // GatewayError: what handlers, hooks and services throw; the error handler replies with its code.
+import type { GatewayErrorExtraCodes } from 'fastify'
 import { catalog, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails } from './catalog'
 import { messageFor } from './message'
 import { kTrustedDetails } from './symbols'
+
+declare module 'fastify' {
+  /**
+   * Codes of your own (`extraCodes`), for the compiler: each key a code, its value the type of its
+   * details. `declare module 'fastify' { interface GatewayErrorExtraCodes { guardrail_blocked: { policy?: string } } }`
+   * makes `reply.gatewayError('guardrail_blocked', { policy })` and `new GatewayError('guardrail_blocked')` type-check.
+   */
+  interface GatewayErrorExtraCodes {}
+}
+
+/** A code declared in `GatewayErrorExtraCodes`. */
+export type ExtraCode = keyof GatewayErrorExtraCodes & string
+/** The details a catalog code or a code of your own accepts. */
+export type DetailsOf<C extends GatewayErrorCode | ExtraCode> =
+  C extends GatewayErrorCode ? GatewayErrorDetails<C> : C extends ExtraCode ? GatewayErrorExtraCodes[C] : never
 
 /** Shared across copies of this package, so an error thrown by one is recognised by another. */
 export const kGatewayError = Symbol.for('fastify-gateway-errors.error')
@@ -22,15 +38,15 @@ export interface GatewayErrorOptions {
  * `GatewayError.captureStackTraces = true` to get real `Error` instances with stacks (not
  * `captureStackTrace`, as @fastify/error's option is named: that static is Error's own function).
  */
-export class GatewayError<C extends GatewayErrorCode = GatewayErrorCode> extends Error {
+export class GatewayError<C extends GatewayErrorCode | ExtraCode = GatewayErrorCode> extends Error {
   static captureStackTraces = false
 
   declare readonly [kGatewayError]: true
   declare readonly code: C
   declare readonly statusCode: number
-  declare readonly details: GatewayErrorDetails<C> | undefined
+  declare readonly details: DetailsOf<C> | undefined
 
-  constructor (code: C, details?: GatewayErrorDetails<C>, options?: GatewayErrorOptions) {
+  constructor (code: C, details?: DetailsOf<C>, options?: GatewayErrorOptions) {
     const known = isGatewayErrorCode(code)
     const message = known ? messageFor(code, details) : `Unknown gateway error code: ${String(code)}`
     if (!GatewayError.captureStackTraces) {
@@ -57,10 +73,10 @@ export class GatewayError<C extends GatewayErrorCode = GatewayErrorCode> extends
   }
 }
 
-function initialise (error: GatewayError, code: GatewayErrorCode, details: unknown, known: boolean): void {
-  const target = error as { code: GatewayErrorCode, statusCode: number, details: unknown }
+function initialise (error: object, code: string, details: unknown, known: boolean): void {
+  const target = error as { code: string, statusCode: number, details: unknown }
   target.code = code
-  target.statusCode = known ? catalog[code].status : 500
+  target.statusCode = known ? catalog[code as GatewayErrorCode].status : 500
   target.details = details
 }
 

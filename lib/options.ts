@@ -1,6 +1,7 @@
 // The plugin's options: one table says what each accepts and its default; register-time checks
 // and defaults are read from it.
 import type { FastifyRequest } from 'fastify'
+import type { ExtraCodeDefinition } from './catalog'
 import { envelopeNames, isEnvelopeName, type EnvelopeName } from './envelopes'
 import type { GatewayErrorEvent } from './reply'
 
@@ -50,6 +51,12 @@ export interface GatewayErrorsOptions {
   docsUrl?: string
   /** Serve the error reference at this path, e.g. `/errors` (a list) and `/errors/:code` (a page per code). */
   docsRoute?: string
+  /**
+   * Codes of the gateway's own, e.g. `{ guardrail_blocked: { status: 403, message: 'Blocked by a
+   * guardrail policy' } }`: they work wherever a catalog code does. `retryable` defaults to
+   * `status >= 500`. Declare them for the compiler too (see `GatewayErrorExtraCodes`).
+   */
+  extraCodes?: Record<string, ExtraCodeDefinition>
 }
 
 interface OptionRule {
@@ -91,6 +98,7 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   requestIdHeader: flag(true),
   serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' },
   docsUrl: { valid: isBaseUrl, expected: 'an absolute http(s) URL without a query, e.g. https://docs.example.com/errors' },
+  extraCodes: { valid: (value) => value !== null && typeof value === 'object' && !Array.isArray(value), expected: 'an object of code: { status, message }' },
   docsRoute: { valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value), expected: "a path such as '/errors'" }
 }
 

@@ -6,9 +6,10 @@ import { codes, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDeta
 import { createDisconnectTracker } from './disconnects'
 import { envelopeNames, envelopes, isEnvelopeName, type Envelope, type EnvelopeName } from './envelopes'
 import { createStreamGuard } from './event-stream'
-import { isGatewayError } from './gateway-error'
+import { isGatewayError, type ExtraCode } from './gateway-error'
 import { fail, PREFIX, validateOptions, type GatewayErrorsOptions } from './options'
 import { registerDocsRoutes } from './docs-routes'
+import { addExtraCodes } from './extra-codes'
 import { createSender, type RouteErrorContext } from './reply'
 import { headerSafeId } from './request-id'
 import { parseRetryAfter, parseRetryAfterMs } from './retry-after'
@@ -25,13 +26,15 @@ export interface RouteGatewayErrorsConfig {
   /** The envelope of this route's error replies, e.g. `anthropic` for /v1/messages. */
   envelope?: EnvelopeName
   /** The codes this route may return: only their statuses are documented, with `code` narrowed to them. */
-  codes?: readonly GatewayErrorCode[]
+  codes?: ReadonlyArray<GatewayErrorCode | ExtraCode>
 }
 
 declare module 'fastify' {
   interface FastifyReply {
     /** Replies with a catalog error: its status, headers and body in the route's envelope. */
     gatewayError<C extends SendableCode>(code: C, details?: GatewayErrorDetails<C>): FastifyReply
+    /** A code of your own, declared in `GatewayErrorExtraCodes` and passed in `extraCodes`. */
+    gatewayError<C extends ExtraCode>(code: C, details?: GatewayErrorExtraCodes[C]): FastifyReply
     /** Translates anything thrown into a catalog error and replies with it. For apps with their own error handler. */
     gatewayErrorFrom(error: unknown): FastifyReply
   }
@@ -78,6 +81,7 @@ function retryAfterOf (reply: FastifyReply): number | undefined {
 async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: GatewayErrorsOptions): Promise<void> {
   if (fastify.hasReplyDecorator('gatewayError')) fail('already registered on this instance; register it once, at the root')
   const options = validateOptions(rawOptions)
+  if (options.extraCodes !== undefined) addExtraCodes(options.extraCodes)
   const defaultEnvelope = envelopes[options.envelope]
   const negotiated = options.negotiate ? envelopes.problem : undefined
   const routeContexts = { any: false }

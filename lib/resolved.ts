@@ -3,19 +3,26 @@ import { catalog, codes, type GatewayErrorCode } from './catalog'
 import type { ResolvedEntry } from './envelopes'
 import { messageFor } from './message'
 
-export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> = Object.fromEntries(
-  codes.map((code): [GatewayErrorCode, ResolvedEntry] => {
-    const entry = catalog[code]
-    return [code, Object.freeze({
-      code,
-      status: entry.status,
-      message: entry.message,
-      plainMessage: messageFor(code, undefined),
-      type: entry.type,
-      param: entry.param,
-      retryable: entry.retryable,
-      overload: entry.overload,
-      shouldRetry: entry.retryable ? 'true' : 'false'
-    })]
+function resolve (code: GatewayErrorCode): ResolvedEntry {
+  const entry = catalog[code]
+  return Object.freeze({
+    code,
+    status: entry.status,
+    message: entry.message,
+    plainMessage: messageFor(code, undefined),
+    type: entry.type,
+    param: entry.param,
+    retryable: entry.retryable,
+    overload: entry.overload,
+    shouldRetry: entry.retryable ? 'true' : 'false'
   })
+}
+
+export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> = Object.fromEntries(
+  codes.map((code) => [code, resolve(code)])
 ) as Record<GatewayErrorCode, ResolvedEntry>
+
+/** For a code added to the catalog after start-up (`extraCodes`). */
+export function resolveAdded (code: GatewayErrorCode): void {
+  (resolvedEntries as Record<GatewayErrorCode, ResolvedEntry>)[code] = resolve(code)
+}

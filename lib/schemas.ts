@@ -45,4 +45,10 @@ export const GatewayErrorSchemas = Object.fromEntries(
   statuses.map((status) => [status, errorSchema(envelopes.openai, status)])
 ) as OpenAIErrorSchemas
 
+/** After codes were added to the catalog (`extraCodes`): the schemas are built again, with them. */
+export function refreshSchemas (): void {
+  fullSchemas.clear()
+  for (const status of statuses) (GatewayErrorSchemas as Record<number, TObject>)[status] = errorSchema(envelopes.openai, status)
+}
+
 export type GatewayErrorBody<S extends GatewayErrorStatus = GatewayErrorStatus> = Static<OpenAIErrorSchemas[S]>

@@ -71,3 +71,23 @@ expectType<string>(swaggerOptions.refResolver.buildLocalReference({}, '', '', 0)
 expectType<GatewayErrorCode>(translateProviderError({ status: 429, headers: { 'retry-after': '2' }, body: '{}' }).code)
 expectType<GatewayErrorCode>(translateProviderError({ status: 400, headers: new Headers(), error: { type: 'error' } }, 'anthropic').code)
 expectError(translateProviderError({ body: '{}' }, 1))
+
+// Codes of your own: declared once for the compiler, passed once in `extraCodes`.
+declare module 'fastify' {
+  interface GatewayErrorExtraCodes {
+    guardrail_blocked: { policy?: string }
+  }
+}
+app.register(gatewayErrors, { extraCodes: { guardrail_blocked: { status: 403, message: 'Blocked by a guardrail policy' } } })
+expectError(app.register(gatewayErrors, { extraCodes: { guardrail_blocked: { status: 403 } } }))
+app.get('/guarded', { config: { gatewayErrors: { codes: ['guardrail_blocked', 'model_not_found'] } } }, async (_request, reply) => {
+  expectType<FastifyReply>(reply.gatewayError('guardrail_blocked', { policy: 'pii' }))
+  reply.gatewayError('guardrail_blocked')
+  expectError(reply.gatewayError('guardrail_blocked', { policy: 42 }))
+  expectError(reply.gatewayError('not_declared_anywhere'))
+  const error = new GatewayError('guardrail_blocked', { policy: 'pii' })
+  expectType<'guardrail_blocked'>(error.code)
+  expectType<{ policy?: string } | undefined>(error.details)
+  expectError(new GatewayError('not_declared_anywhere'))
+})
+expectError(app.get('/undeclared', { config: { gatewayErrors: { codes: ['not_declared_anywhere'] } } }, async () => 'x'))

@@ -11,6 +11,7 @@ const { createMemoryStore } = require('./store')
 const { GatewayError, fetchUpstream, maskSecret } = gatewayErrors
 
 const MODERATION = { violence: /\b(kill|attack|weapon)s?\b/i }
+const GUARDRAIL = /ignore (?:all )?previous instructions/i
 const API_KEY = /^sk-[A-Za-z0-9_-]{8,}$/
 
 const modelTable = Object.fromEntries(Object.entries(models).map(([id, model]) => [id, { id, ...model }]))
@@ -138,6 +139,8 @@ function build (options = {}) {
   app.register(gatewayErrors, {
     negotiate: true,
     docsRoute: '/errors', // every error links to its page, served here
+    // A code of the gateway's own, beside the catalog's: it gets a page, a schema and docs like them.
+    extraCodes: { guardrail_blocked: { status: 403, message: 'Blocked by a guardrail policy', param: 'messages' } },
     // Anthropic clients send anthropic-version on every request: answer them in their shape.
     envelopeFor: (request) => request.headers['anthropic-version'] === undefined ? undefined : 'anthropic',
     onGatewayError: options.onGatewayError
@@ -226,7 +229,9 @@ function build (options = {}) {
 
     app.post('/v1/chat/completions', { schema: { body: chatBody } }, async (request, reply) => {
       await chargeable(request, 'chat')
+      // the profile first: it refuses messages nested too deep to read
       const profile = { ...profileFromChatCompletion(request.body), contentFlags: contentFlags(request.body.messages) }
+      if (GUARDRAIL.test(JSON.stringify(request.body.messages))) throw new GatewayError('guardrail_blocked', { policy: 'prompt_injection' })
       const provider = pick(profile)
       return forward(request, reply, provider, request.body)
     })

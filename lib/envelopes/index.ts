@@ -14,10 +14,15 @@ export const envelopes: Readonly<Record<EnvelopeName, Envelope>> = {
 export const envelopeNames = Object.keys(envelopes) as EnvelopeName[]
 
 /** Every title the plugin gives a schema (GatewayError404, AnthropicError5xx, …): its envelope and key. */
-export const schemaTitles: ReadonlyMap<string, { envelope: Envelope, key: ResponseKey }> = new Map(
-  Object.values(envelopes).flatMap((envelope) =>
-    ([...statuses, '4xx', '5xx'] as ResponseKey[]).map((key) => [envelope.schemaId(key), { envelope, key }] as const))
-)
+export const schemaTitles = new Map<string, { envelope: Envelope, key: ResponseKey }>()
+
+/** Adds the titles of the current statuses (again after `extraCodes` brought a new status). */
+export function addSchemaTitles (): void {
+  for (const envelope of Object.values(envelopes)) {
+    for (const key of [...statuses, '4xx', '5xx'] as ResponseKey[]) schemaTitles.set(envelope.schemaId(key), { envelope, key })
+  }
+}
+addSchemaTitles()
 
 export function isEnvelopeName (value: unknown): value is EnvelopeName {
   return typeof value === 'string' && Object.hasOwn(envelopes, value)

@@ -1,6 +1,6 @@
 // The error the router throws when no provider fits: a GatewayError that keeps every rejection.
 import type { GatewayErrorCode, GatewayErrorDetails } from '../catalog'
-import { GatewayError } from '../gateway-error'
+import { GatewayError, type DetailsOf } from '../gateway-error'
 import type { ProviderRejection } from './router'
 
 /**
@@ -11,7 +11,7 @@ export class CapabilityRoutingError<C extends GatewayErrorCode = GatewayErrorCod
   readonly rejections: ProviderRejection[]
 
   constructor (code: C, details: GatewayErrorDetails<C>, rejections: ProviderRejection[]) {
-    super(code, details)
+    super(code, details as DetailsOf<C>)
     this.rejections = rejections
   }
 }
