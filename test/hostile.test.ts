@@ -94,3 +94,13 @@ t.test('hostile headers: never split, never echoed raw', async (t) => {
     for (const line of (reply.split('\r\n\r\n')[0] as string).split('\r\n')) t.notMatch(line, /[\r\n]/)
   }
 })
+
+t.test('model ids that name what every object has are unknown models', async (t) => {
+  const gateway = await startGateway()
+  t.teardown(() => gateway.close())
+  for (const id of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const response = await fetch(`${gateway.url}/v1/models/${id}`, { headers: { authorization: 'Bearer sk-demo-full' } })
+    t.equal(response.status, 404, `${id}: 404`)
+    t.equal(((await response.json()) as { error: { code: string } }).error.code, 'model_not_found')
+  }
+})

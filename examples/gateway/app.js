@@ -223,7 +223,7 @@ function build (options = {}) {
     app.get('/v1/models/:id', { config: { gatewayErrors: { codes: ['model_not_found', 'invalid_api_key', 'expired_api_key', 'insufficient_permissions', 'rate_limit_exceeded'] } } }, async (request) => {
       requireScope(request, 'models')
       const { id } = request.params
-      if (modelTable[id] === undefined) throw new GatewayError('model_not_found', { model: id })
+      if (!Object.hasOwn(modelTable, id)) throw new GatewayError('model_not_found', { model: id })
       return { id, object: 'model', owned_by: 'demo' }
     })
 
