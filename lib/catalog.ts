@@ -55,7 +55,8 @@ function defaultType (status: number): OpenAIErrorType {
   return 'invalid_request_error'
 }
 
-function entry<const S extends number, P extends TProperties = {}> (spec: EntrySpec<S, P>): CatalogEntry<S, P> {
+/** One catalog entry from its definition (also for the codes `extraCodes` adds). */
+export function entry<const S extends number, P extends TProperties = {}> (spec: EntrySpec<S, P>): CatalogEntry<S, P> {
   return {
     status: spec.status,
     message: spec.message,
@@ -361,21 +362,6 @@ export interface ExtraCodeDefinition {
   type?: OpenAIErrorType
   retryable?: boolean
   param?: string
-}
-
-/**
- * Adds a code of the gateway's own to the catalog, for the whole process, as if it had been
- * written there; its details are open. Called at register time, before anything derived is used.
- */
-export function addToCatalog (code: string, definition: ExtraCodeDefinition): void {
-  const added = entry({ ...definition, retryable: definition.retryable ?? definition.status >= 500, details: {} })
-  ;(catalog as Record<string, CatalogEntry>)[code] = added as CatalogEntry
-  ;(codes as string[]).push(code)
-  ;(sendableCodes as string[]).push(code)
-  if (!(statuses as number[]).includes(definition.status)) {
-    ;(statuses as number[]).push(definition.status)
-    ;(statuses as number[]).sort((a, b) => a - b)
-  }
 }
 
 export function isGatewayErrorCode (value: unknown): value is GatewayErrorCode {

@@ -51,7 +51,8 @@ function remedyFor (code: GatewayErrorCode): string {
   if (entry.status >= 500) return 'Report it to the gateway\'s operator with the request id.'
   if ('max_context_tokens' in entry.details.properties) return 'Shorten the input (`messages`), or choose a model with a larger context window.'
   if ('providers' in entry.details.properties) {
-    return `Choose another model, or change ${entry.param === null ? 'the routing constraints' : `\`${entry.param}\``}; \`details.providers\` says what each provider lacks.`
+    const change = entry.param === null ? 'the routing constraints' : `\`${entry.param}\``
+    return `Choose another model, or change ${change}; \`details.providers\` says what each provider lacks.`
   }
   return 'Fix the request as the message says; `param` names the field at fault when there is one.'
 }

@@ -16,7 +16,10 @@ export function registerDocsRoutes (fastify: FastifyInstance, base: string, docU
   const pages = new Map<string, Page>()
 
   function indexOf (): Page {
-    const data = codes.map((code) => ({ code, status: catalog[code].status, message: catalog[code].message, retryable: catalog[code].retryable, url: `${base}/${code}` }))
+    const data = codes.map((code) => {
+      const { status, message, retryable } = catalog[code]
+      return { code, status, message, retryable, url: `${base}/${code}` }
+    })
     return { html: indexPage(base), json: JSON.stringify({ object: 'list', data }) }
   }
 

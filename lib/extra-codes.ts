@@ -1,14 +1,16 @@
 // Codes of the gateway's own (`extraCodes`), checked at register time, then added to the catalog so
 // that they work wherever a catalog code does: replies, GatewayError, every envelope, the schemas
 // and the OpenAPI document, route `codes`, onGatewayError and the docs pages.
-import { addToCatalog, catalog, type ExtraCodeDefinition, type OpenAIErrorType } from './catalog'
+import { catalog, codes, entry, sendableCodes, statuses, type CatalogEntry, type ExtraCodeDefinition, type OpenAIErrorType } from './catalog'
 import { addSchemaTitles } from './envelopes'
 import { fail } from './options'
 import { resolveAdded } from './resolved'
 import { refreshSchemas } from './schemas'
 
 const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/
-const TYPES: readonly OpenAIErrorType[] = ['invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_exceeded', 'insufficient_quota', 'server_error']
+const TYPES: readonly OpenAIErrorType[] = [
+  'invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_exceeded', 'insufficient_quota', 'server_error'
+]
 const FIELDS = new Set(['status', 'message', 'type', 'retryable', 'param'])
 
 // Codes added in this process, with their definitions: the same definition may come twice (two
@@ -29,6 +31,21 @@ function check (code: string, value: unknown): ExtraCodeDefinition {
   if (retryable !== undefined && typeof retryable !== 'boolean') fail(`${where}: retryable must be a boolean`)
   if (param !== undefined && typeof param !== 'string') fail(`${where}: param must be a string`)
   return { status, message, type: type as OpenAIErrorType | undefined, retryable: retryable as boolean | undefined, param: param as string | undefined }
+}
+
+/**
+ * Adds a code of the gateway's own to the catalog, for the whole process, as if it had been
+ * written there; its details are open. Called at register time, before anything derived is used.
+ */
+function addToCatalog (code: string, definition: ExtraCodeDefinition): void {
+  const added = entry({ ...definition, retryable: definition.retryable ?? definition.status >= 500, details: {} })
+  ;(catalog as Record<string, CatalogEntry>)[code] = added as CatalogEntry
+  ;(codes as string[]).push(code)
+  ;(sendableCodes as string[]).push(code)
+  if (!(statuses as number[]).includes(definition.status)) {
+    ;(statuses as number[]).push(definition.status)
+    ;(statuses as number[]).sort((a, b) => a - b)
+  }
 }
 
 /** Checks every definition first, then adds the new ones: a refused option adds nothing. */

@@ -87,7 +87,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   const routeContexts = { any: false }
   const serializers = createSerializers(options.serializerOpts)
   const docsBase = options.docsUrl ?? options.docsRoute
-  const docUrls: Partial<Record<GatewayErrorCode, string>> = docsBase === undefined ? {} : Object.fromEntries(codes.map((code) => [code, `${docsBase}/${code}`]))
+  const docUrls: Partial<Record<GatewayErrorCode, string>> =
+    docsBase === undefined ? {} : Object.fromEntries(codes.map((code) => [code, `${docsBase}/${code}`]))
   const { send, recordDisconnect, streamFrame } = createSender({
     routeContexts,
     envelope: defaultEnvelope,
