@@ -104,3 +104,29 @@ t.test('model ids that name what every object has are unknown models', async (t)
     t.equal(((await response.json()) as { error: { code: string } }).error.code, 'model_not_found')
   }
 })
+
+t.test('idempotency records: scoped to the project, bounded keys, expiring, a bounded store', async (t) => {
+  const gateway = await startGateway({ idempotencyTtlMs: 200, idempotencyMaxEntries: 3 })
+  t.teardown(() => gateway.close())
+  const create = (key: string, id: string, idempotencyKey: string) => fetch(`${gateway.url}/v1/projects`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    body: JSON.stringify({ id, name: id })
+  })
+  t.equal((await create('sk-demo-full', 'proj-idem-a', 'shared-key')).status, 201)
+  const other = await create('sk-demo-broke', 'proj-idem-b', 'shared-key')
+  t.equal(other.status, 201, 'another project\'s same key is its own request')
+  t.equal(((await other.json()) as { id: string }).id, 'proj-idem-b', 'not the first project\'s reply')
+  const conflict = await create('sk-demo-full', 'proj-idem-c', 'shared-key')
+  t.equal(((await conflict.json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'within a project, a reused key still conflicts')
+  const long = await create('sk-demo-full', 'proj-idem-d', 'k'.repeat(256))
+  t.equal(long.status, 400)
+  const refused = ((await long.json()) as { error: { code: string, param: string } }).error
+  t.equal(refused.code, 'invalid_parameter_value', 'a key over 255 characters is refused')
+  t.equal(refused.param, 'Idempotency-Key')
+  await new Promise((resolve) => setTimeout(resolve, 250))
+  t.equal((await create('sk-demo-full', 'proj-idem-e', 'shared-key')).status, 201, 'an expired record is forgotten')
+  for (const key of ['k1', 'k2', 'k3', 'k4']) await create('sk-demo-full', `proj-idem-${key}`, key)
+  t.equal((await create('sk-demo-full', 'proj-idem-other', 'k1')).status, 201, 'the oldest record went when the store was full')
+  t.equal(((await (await create('sk-demo-full', 'proj-idem-other2', 'k4')).json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'the newest is kept')
+})

@@ -13,6 +13,7 @@ const { GatewayError, fetchUpstream, maskSecret } = gatewayErrors
 const MODERATION = { violence: /\b(kill|attack|weapon)s?\b/i }
 const GUARDRAIL = /ignore (?:all )?previous instructions/i
 const API_KEY = /^sk-[A-Za-z0-9_-]{8,}$/
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 
 const modelTable = Object.fromEntries(Object.entries(models).map(([id, model]) => [id, { id, ...model }]))
 
@@ -114,7 +115,7 @@ function profileFromMessages (body) {
 }
 
 function build (options = {}) {
-  const store = options.store ?? createMemoryStore()
+  const store = options.store ?? createMemoryStore({ idempotencyTtlMs: options.idempotencyTtlMs, idempotencyMaxEntries: options.idempotencyMaxEntries })
   const upstreamUrl = options.upstreamUrl
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000
   const app = Fastify({
@@ -302,16 +303,21 @@ function build (options = {}) {
     app.post('/v1/projects', { schema: { body: projectBody } }, async (request, reply) => {
       requireScope(request, 'projects')
       const idempotencyKey = request.headers['idempotency-key']
+      if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
+        throw new GatewayError('invalid_parameter_value', { param: 'Idempotency-Key', reason: 'must be one of 1 to 255 printable characters' })
+      }
+      // Records belong to the caller's project: another project's same key is another request.
+      const scope = request.account.project
       const fingerprint = JSON.stringify(request.body)
       if (idempotencyKey !== undefined) {
-        const seen = await store.idempotent(idempotencyKey)
+        const seen = await store.idempotent(scope, idempotencyKey)
         if (seen !== undefined && seen.fingerprint !== fingerprint) throw new GatewayError('idempotency_conflict', { idempotency_key: String(idempotencyKey) })
         if (seen !== undefined) return reply.code(201).send(seen.response)
       }
       if (await store.project(request.body.id) !== undefined) throw new GatewayError('duplicate_resource', { resource: 'project', id: request.body.id })
       const project = await store.createProject({ id: request.body.id, name: request.body.name, state: 'active', budgetUsd: request.body.budget_usd ?? 100, spentUsd: 0, createdAt: Date.now() })
       const response = { id: project.id, object: 'project', name: project.name, state: project.state }
-      if (idempotencyKey !== undefined) await store.remember(idempotencyKey, fingerprint, response)
+      if (idempotencyKey !== undefined) await store.remember(scope, idempotencyKey, fingerprint, response)
       return reply.code(201).send(response)
     })
 

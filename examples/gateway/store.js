@@ -18,7 +18,11 @@ function totp (secretBase32, at = Date.now(), step = 0) {
   return String((hmac.readUInt32BE(offset) & 0x7fffffff) % 1e6).padStart(6, '0')
 }
 
-function createMemoryStore () {
+/**
+ * Idempotency records are kept per project (another project's key of the same name is another
+ * record), expire after `idempotencyTtlMs` and are bounded: the oldest goes when the store is full.
+ */
+function createMemoryStore ({ idempotencyTtlMs = DAY, idempotencyMaxEntries = 10_000 } = {}) {
   const now = Date.now()
   const plans = {
     pro: { features: ['chat', 'responses', 'messages', 'embeddings', 'batches'], quota: 1_000_000 },
@@ -58,8 +62,19 @@ function createMemoryStore () {
     async deleteKey (key) { return keys.delete(key) },
     async verifyTotp (code) { return [-1, 0, 1].some((step) => totp(mfa.secret, Date.now(), step) === code) },
     async useRecoveryCode (code) { return mfa.recoveryCodes.delete(code) },
-    async idempotent (key, fingerprint) { return idempotency.get(key) },
-    async remember (key, fingerprint, response) { idempotency.set(key, { fingerprint, response }) },
+    async idempotent (scope, key) {
+      const id = `${scope}\n${key}`
+      const record = idempotency.get(id)
+      if (record === undefined || record.expiresAt > Date.now()) return record
+      idempotency.delete(id)
+      return undefined
+    },
+    async remember (scope, key, fingerprint, response) {
+      const id = `${scope}\n${key}`
+      idempotency.delete(id)
+      if (idempotency.size >= idempotencyMaxEntries) idempotency.delete(idempotency.keys().next().value)
+      idempotency.set(id, { fingerprint, response, expiresAt: Date.now() + idempotencyTtlMs })
+    },
     async reserveBatchSlot () { if (batchCapacity <= 0) return false; batchCapacity--; return true },
     setBatchCapacity (n) { batchCapacity = n }
   }
