@@ -27,7 +27,15 @@ export interface Gateway {
 export async function startGateway (options: Record<string, unknown> = {}): Promise<Gateway> {
   const upstreams = await startUpstreams()
   const events: GatewayErrorEvent[] = []
-  const app = build({ upstreamUrl: upstreams.url, upstreamTimeoutMs: 300, rateLimitWindowMs: 300, onGatewayError: (event: GatewayErrorEvent) => events.push(event), ...options })
+  // Every test client comes from 127.0.0.1: the limit on failed logins per address is raised here.
+  const app = build({
+    upstreamUrl: upstreams.url,
+    upstreamTimeoutMs: 300,
+    rateLimitWindowMs: 300,
+    failedLoginLimit: 100_000,
+    onGatewayError: (event: GatewayErrorEvent) => events.push(event),
+    ...options
+  })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,

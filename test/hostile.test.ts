@@ -130,3 +130,17 @@ t.test('idempotency records: scoped to the project, bounded keys, expiring, a bo
   t.equal((await create('sk-demo-full', 'proj-idem-other', 'k1')).status, 201, 'the oldest record went when the store was full')
   t.equal(((await (await create('sk-demo-full', 'proj-idem-other2', 'k4')).json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'the newest is kept')
 })
+
+t.test('failed logins are limited per address: past the limit, even a good key waits', async (t) => {
+  const gateway = await startGateway({ failedLoginLimit: 5, failedLoginWindowMs: 400 })
+  t.teardown(() => gateway.close())
+  const get = (key: string) => fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })
+  for (let i = 0; i < 5; i++) t.equal((await get(`sk-guess-${String(i).padStart(8, '0')}`)).status, 401, `guess ${i + 1}: 401`)
+  const limited = await get('sk-guess-99999999')
+  t.equal(limited.status, 429, 'the sixth guess waits')
+  t.equal(((await limited.json()) as { error: { code: string } }).error.code, 'rate_limit_exceeded')
+  t.ok(Number(limited.headers.get('retry-after-ms')) > 0 && Number(limited.headers.get('retry-after-ms')) <= 400, 'with the wait')
+  t.equal((await get('sk-demo-full')).status, 429, 'so does a good key from that address')
+  await new Promise((resolve) => setTimeout(resolve, 450))
+  t.equal((await get('sk-demo-full')).status, 200, 'after the window, a good key is served')
+})

@@ -106,6 +106,37 @@ function contentFlags (messages) {
   return Object.entries(MODERATION).filter(([, pattern]) => pattern.test(text)).map(([flag]) => flag)
 }
 
+/**
+ * Failed authentications per address. Past `max` in a window, the address is refused with
+ * rate_limit_exceeded (and the wait) until the window ends, whatever key it sends: keys cannot be
+ * guessed at speed. Authentication runs before @fastify/rate-limit, which counts per key.
+ */
+function createFailedLoginLimiter ({ max, windowMs, maxAddresses = 10_000 }) {
+  const failures = new Map()
+  return {
+    /** The wait, in ms, when this address is refused now. */
+    wait (address) {
+      const entry = failures.get(address)
+      if (entry === undefined) return undefined
+      const left = entry.resetAt - Date.now()
+      if (left <= 0) {
+        failures.delete(address)
+        return undefined
+      }
+      return entry.count >= max ? left : undefined
+    },
+    fail (address) {
+      let entry = failures.get(address)
+      if (entry === undefined || entry.resetAt <= Date.now()) {
+        if (failures.size >= maxAddresses) failures.delete(failures.keys().next().value)
+        entry = { count: 0, resetAt: Date.now() + windowMs }
+        failures.set(address, entry)
+      }
+      entry.count++
+    }
+  }
+}
+
 /** The profile of an Anthropic Messages body, through the Chat Completions reader. */
 function profileFromMessages (body) {
   const tools = (body.tools ?? []).map((tool) => tool.type === undefined || tool.type === 'custom' ? { type: 'function' } : { type: String(tool.type).replace(/_\d{8}$/, '') })
@@ -147,10 +178,23 @@ function build (options = {}) {
     onGatewayError: options.onGatewayError
   })
 
+  const failedLogins = createFailedLoginLimiter({ max: options.failedLoginLimit ?? 20, windowMs: options.failedLoginWindowMs ?? 60_000 })
+
   app.register(async function api (app) {
     app.decorateRequest('account', null)
 
     app.addHook('onRequest', async (request) => {
+      const wait = failedLogins.wait(request.ip)
+      if (wait !== undefined) throw new GatewayError('rate_limit_exceeded', { retry_after_ms: wait })
+      try {
+        request.account = await authenticate(request)
+      } catch (error) {
+        failedLogins.fail(request.ip)
+        throw error
+      }
+    })
+
+    async function authenticate (request) {
       const header = request.headers.authorization ?? request.headers['x-api-key']
       const key = typeof header === 'string' ? header.replace(/^Bearer\s+/i, '') : undefined
       if (key === undefined || key === '') throw new GatewayError('invalid_api_key')
@@ -160,8 +204,8 @@ function build (options = {}) {
       if (account.expiresAt !== undefined && account.expiresAt < Date.now()) {
         throw new GatewayError('expired_api_key', { key_hint: maskSecret(key), expired_at: new Date(account.expiresAt).toISOString() })
       }
-      request.account = { ...account, key }
-    })
+      return { ...account, key }
+    }
 
     await app.register(require('@fastify/rate-limit'), {
       max: async (request) => (await store.findKey(request.account?.key))?.rateLimit ?? 1000,
