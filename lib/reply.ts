@@ -56,11 +56,9 @@ interface Prepared {
   requestId: string
   entry: ResolvedEntry
   envelope: Envelope
-  route: RouteErrorContext | null
   /** The body to serialize, or, for a reply without details, `payload`: the body already serialized. */
   body: unknown
   payload: string | undefined
-  details: Record<string, unknown> | undefined
   wait: number | undefined
 }
 
@@ -137,10 +135,10 @@ export function createSender (options: SenderOptions): Sender {
     const envelope = envelopeFor(request, routeEnvelope)
     const requestId = headerSafeId(request.id)
     if (details === undefined) {
-      return { requestId, entry, envelope, route, body: undefined, payload: plainBodies.payload(envelope, entry, requestId), details, wait }
+      return { requestId, entry, envelope, body: undefined, payload: plainBodies.payload(envelope, entry, requestId), wait }
     }
     const instance: ErrorInstance = { entry, message, param, details, requestId, docUrl: options.docUrls[code] }
-    return { requestId, entry, envelope, route, body: envelope.body(instance), payload: undefined, details, wait }
+    return { requestId, entry, envelope, body: envelope.body(instance), payload: undefined, wait }
   }
 
   function warnOnShape (request: FastifyRequest, code: GatewayErrorCode, details: unknown): void {

@@ -89,6 +89,20 @@ app.get('/', async (_request, reply) => {
 })
 `
 const NEGATIVE_LINES = [4, 6, 7, 8, 9]
+// A code of your own, declared as the README says, from the packed types: the declared code and its
+// details type-check, a misspelt code and wrong details do not.
+const extra = `import Fastify from 'fastify'
+import gatewayErrors, { GatewayError } from 'fastify-gateway-errors'
+declare module 'fastify' { interface GatewayErrorExtraCodes { guardrail_blocked: { policy?: string } } }
+const app = Fastify()
+app.register(gatewayErrors, { extraCodes: { guardrail_blocked: { status: 403, message: 'Blocked by a guardrail policy' } } })
+app.get('/', async (_request, reply) => {
+  reply.gatewayError('guardrail_blocked', { policy: 'pii' })
+  reply.gatewayError('guardrail_blockd')
+  throw new GatewayError('guardrail_blocked', { policy: 42 })
+})
+`
+const EXTRA_LINES = [8, 9]
 
 function typeErrorLines (output: string, file: string): number[] {
   return [...output.matchAll(new RegExp(`${file}\\((\\d+),\\d+\\): error TS`, 'g'))].map((match) => Number(match[1]))
@@ -102,10 +116,11 @@ const typescriptKinds: Array<{ name: string, type: 'module' | 'commonjs', compil
 
 for (const kind of typescriptKinds) {
   t.test(`TypeScript, ${kind.name}: named and default imports compile with --strict and run; wrong codes do not compile`, async (t) => {
-    const dir = project({ name: kind.name, type: kind.type, compilerOptions: kind.compilerOptions, files: { 'main.ts': kind.main, 'negative.ts': negative } })
+    const dir = project({ name: kind.name, type: kind.type, compilerOptions: kind.compilerOptions, files: { 'main.ts': kind.main, 'negative.ts': negative, 'extra.ts': extra } })
     const compiled = run(process.execPath, [tsc, '-p', '.'], dir)
     t.same(typeErrorLines(compiled.out, 'main.ts'), [], `main.ts compiles: ${compiled.out.slice(0, 400)}`)
     t.same(typeErrorLines(compiled.out, 'negative.ts'), NEGATIVE_LINES, 'each wrong line of negative.ts is a type error')
+    t.same(typeErrorLines(compiled.out, 'extra.ts'), EXTRA_LINES, 'a declared code of your own compiles, an undeclared one does not')
     const ran = run(process.execPath, [join(dir, 'out', 'main.js')], dir)
     t.equal(ran.code, 0, ran.out)
     const types = JSON.parse(ran.out) as Record<string, string>
