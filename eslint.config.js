@@ -2,5 +2,5 @@
 
 module.exports = require('neostandard')({
   ts: true,
-  ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', '.scratch/**']
+  ignores: ['dist/**', 'examples/dist/**', 'coverage/**', '.tap/**', 'node_modules/**', '.scratch/**']
 })

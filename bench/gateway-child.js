@@ -1,8 +1,8 @@
 'use strict'
 // The example gateway in its own process for the load test: reports crashes, unhandled rejections
 // and memory over IPC.
-const { build } = require('../examples/gateway/app')
-const { startUpstreams } = require('../examples/gateway/upstreams')
+const { build } = require('../examples/dist/gateway/app')
+const { startUpstreams } = require('../examples/dist/gateway/upstreams')
 
 const counters = { unhandledRejections: 0, uncaughtExceptions: 0, gatewayErrors: 0 }
 process.on('unhandledRejection', () => { counters.unhandledRejections++ })

@@ -9,7 +9,7 @@ const { request } = require('node:http')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
 const { isGatewayErrorCode, catalog } = require('fastify-gateway-errors')
-const requests = require('../examples/gateway/requests')
+const requests = require('../examples/dist/gateway/requests').requests
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60)
 

@@ -82,7 +82,17 @@ export function transformOpenApi (document: Json): Json {
 interface TransformInput { schema: FastifySchema | undefined, url: string, route: object, [key: string]: unknown }
 interface TransformResult { schema: FastifySchema, url: string }
 
+/** Enough of the document that literal types in it (`type: 'http'`) survive inference, as @fastify/swagger's types require. */
+interface OpenApiLike {
+  components?: {
+    securitySchemes?: Record<string, { type?: 'http' | 'apiKey' | 'oauth2' | 'openIdConnect' | 'mutualTLS', in?: 'query' | 'header' | 'cookie', [key: string]: unknown }>
+    [key: string]: unknown
+  }
+  [key: string]: unknown
+}
+
 interface SwaggerOptionsLike {
+  openapi?: OpenApiLike
   refResolver?: { buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) => string }
   transform?: (input: TransformInput) => TransformResult
   transformObject?: (documentObject: { swaggerObject?: Json, openapiObject?: Json }) => Json

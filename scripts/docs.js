@@ -5,7 +5,7 @@
 const { readFileSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { catalogTable } = require('../dist/docs')
-const { curlTable } = require('../examples/gateway/curl')
+const { curlTable } = require('../examples/dist/gateway/curl')
 const { providersTable } = require('../test/fixtures/providers/table')
 const { langchainTable } = require('../test/fixtures/langchain')
 

@@ -1,21 +1,17 @@
-// Starts the example gateway and its fake upstreams on free ports, counting every gateway error.
+// Starts the example gateway and its fake upstreams on free ports, counting every gateway error,
+// on either store: in memory, or Redis (a real redis-server, see redis-server.ts).
 import type { AddressInfo } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import { build, type GatewayOptions } from '../examples/gateway/app'
+import { createRedisStore } from '../examples/gateway/store/redis'
+import { startUpstreams } from '../examples/gateway/upstreams'
+import type { ExampleCall } from '../examples/gateway/requests'
 import type { GatewayErrorEvent } from './internals'
+import { startRedisServer, type RedisServer } from './redis-server'
+import t from 'tap'
 
-const { build } = require('../examples/gateway/app')
-const { startUpstreams } = require('../examples/gateway/upstreams')
-export const requests: Record<string, ExampleRequest> = require('../examples/gateway/requests')
-
-export interface ExampleRequest {
-  method: string
-  path: string
-  key?: string
-  headers?: Record<string, string>
-  body?: Record<string, unknown>
-  raw?: string
-  before?: ExampleRequest[]
-  note: string
-}
+export { requests } from '../examples/gateway/requests'
+export type { ExampleRequest } from '../examples/gateway/requests'
 
 export interface Gateway {
   url: string
@@ -24,17 +20,41 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
-export async function startGateway (options: Record<string, unknown> = {}): Promise<Gateway> {
+export type StoreKind = 'memory' | 'redis'
+
+export interface HarnessOptions extends Partial<GatewayOptions> {
+  /** Keep state in this Redis; instances given the same `redisPrefix` share it (a fresh one by default). */
+  redisUrl?: string
+  redisPrefix?: string
+}
+
+let sharedRedis: Promise<RedisServer> | undefined
+
+/** With GATEWAY_STORE=redis (the `*-redis.test.ts` files), gateways keep their state in one Redis for the file. */
+async function defaultRedisUrl (): Promise<string | undefined> {
+  if (process.env.GATEWAY_STORE !== 'redis') return undefined
+  if (sharedRedis === undefined) {
+    sharedRedis = startRedisServer()
+    t.teardown(async () => (await sharedRedis)?.remove())
+  }
+  return (await sharedRedis).url
+}
+
+export async function startGateway (options: HarnessOptions = {}): Promise<Gateway> {
+  const { redisUrl = await defaultRedisUrl(), redisPrefix, ...gatewayOptions } = options
   const upstreams = await startUpstreams()
   const events: GatewayErrorEvent[] = []
-  // Every test client comes from 127.0.0.1: the limit on failed logins per address is raised here.
+  const store = redisUrl === undefined ? undefined : await createRedisStore({ url: redisUrl, prefix: redisPrefix ?? `test-${randomUUID()}:`, ...gatewayOptions })
+  // Every test client comes from 127.0.0.1: the limits on failed logins and MFA codes are raised here.
   const app = build({
     upstreamUrl: upstreams.url,
     upstreamTimeoutMs: 300,
     rateLimitWindowMs: 300,
     failedLoginLimit: 100_000,
+    mfaAttemptLimit: 100_000,
     onGatewayError: (event: GatewayErrorEvent) => events.push(event),
-    ...options
+    store,
+    ...gatewayOptions
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
@@ -46,7 +66,7 @@ export async function startGateway (options: Record<string, unknown> = {}): Prom
 }
 
 /** The same request over plain fetch, as curl would send it. */
-export async function send (url: string, request: ExampleRequest, extraHeaders: Record<string, string> = {}): Promise<Response> {
+export async function send (url: string, request: ExampleCall, extraHeaders: Record<string, string> = {}): Promise<Response> {
   const hasBody = request.raw !== undefined || request.body !== undefined
   return fetch(url + request.path, {
     method: request.method,

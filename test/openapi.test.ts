@@ -136,7 +136,7 @@ t.test('your transform still runs first; routes added before the plugin document
 })
 
 t.test('the example gateway serves a valid OpenAPI document and Swagger UI at /docs', async (t) => {
-  const { build } = require('../examples/gateway/app')
+  const { build } = require('../examples/gateway/app') as typeof import('../examples/gateway/app')
   const app = build({ upstreamUrl: 'http://127.0.0.1:9' })
   t.teardown(() => app.close())
   const json = await app.inject('/docs/json')

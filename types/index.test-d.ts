@@ -1,4 +1,5 @@
 import Fastify, { type FastifyReply } from 'fastify'
+import swagger from '@fastify/swagger'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
   GatewayError, GatewayErrorSchemas, fetchUpstream, translateProviderError, withGatewayErrors,
@@ -66,6 +67,10 @@ expectType<ProviderRejection[]>(routingError.rejections)
 expectAssignable<GatewayError>(routingError)
 const swaggerOptions = withGatewayErrors({ openapi: { info: { title: 't', version: '1' } } })
 expectType<string>(swaggerOptions.refResolver.buildLocalReference({}, '', '', 0))
+// A security scheme written inline keeps its literal type, which @fastify/swagger's options require.
+const secured = withGatewayErrors({ openapi: { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } })
+expectType<'http'>(secured.openapi.components.securitySchemes.bearer.type)
+Fastify().register(swagger, secured)
 
 // provider translation, from a reply or from an SDK's APIError
 expectType<GatewayErrorCode>(translateProviderError({ status: 429, headers: { 'retry-after': '2' }, body: '{}' }).code)

@@ -1,22 +1,27 @@
-'use strict'
 // Fake providers on 127.0.0.1, each behaving as its name says: ok, garbage, hang, stream-fails.
-const { createServer } = require('node:http')
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
-function completion (model, content) {
+function completion (model: string, content: string) {
   return { id: 'chatcmpl-demo', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } }
 }
 
-function chunk (model, content, finish = null) {
+function chunk (model: string, content: string | undefined, finish: string | null = null) {
   return `data: ${JSON.stringify({ id: 'chatcmpl-demo', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta: content === undefined ? {} : { content }, finish_reason: finish }] })}\n\n`
 }
 
-function startUpstreams () {
+export interface Upstreams {
+  url: string
+  close: () => Promise<void>
+}
+
+export function startUpstreams (): Promise<Upstreams> {
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (data) => { raw += data })
     req.on('end', () => {
-      const behaviour = req.url.split('/')[1]
-      let body = {}
+      const behaviour = (req.url ?? '/').split('/')[1]
+      let body: { model?: string, stream?: boolean } = {}
       try { body = JSON.parse(raw) } catch {}
       const model = body.model ?? 'demo'
       if (behaviour === 'hang') return // never answers
@@ -43,9 +48,7 @@ function startUpstreams () {
     })
   })
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) })
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
   })))
 }
-
-module.exports = { startUpstreams }

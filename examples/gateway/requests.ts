@@ -1,10 +1,24 @@
-'use strict'
 // For every sendable code, the ordinary request that produces it from the example gateway. The
 // README's curl table and the conformance tests are both generated from this list.
-const chat = (body) => ({ method: 'POST', path: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'Hello' }], ...body } })
+export interface ExampleCall {
+  method: string
+  path: string
+  key?: string
+  headers?: Record<string, string>
+  body?: Record<string, unknown>
+  raw?: string
+}
+
+export interface ExampleRequest extends ExampleCall {
+  /** Sent first, with the same key. */
+  before?: ExampleCall[]
+  note: string
+}
+
+const chat = (body: Record<string, unknown>) => ({ method: 'POST', path: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'Hello' }], ...body } })
 const hello = [{ role: 'user', content: 'Hello' }]
 
-module.exports = {
+export const requests: Record<string, ExampleRequest> = {
   batch_only: { ...chat({ model: 'demo-batch' }), note: 'a batch-only model, in real time' },
   budget_exhausted: { ...chat({ model: 'demo-chat' }), key: 'sk-demo-broke', note: 'the key\'s project has spent its budget' },
   byok_keys_required: { ...chat({ model: 'demo-chat', provider: { byok_only: true } }), note: 'BYOK only, no keys of yours configured' },
@@ -29,13 +43,13 @@ module.exports = {
   internal_error: { method: 'GET', path: '/v1/projects/proj-corrupt', note: 'a corrupt record makes the handler fail' },
   invalid_api_key: { ...chat({ model: 'demo-chat' }), key: 'sk-demo-nonexistent', note: 'an unknown key (or none, or malformed, or revoked)' },
   invalid_parameter_value: { ...chat({ model: 'demo-chat', temperature: 5 }), note: 'temperature above 2' },
-  invalid_recovery_code: { method: 'DELETE', path: '/v1/keys/sk-demo-readonly', headers: { 'x-mfa-recovery-code': 'rc-0000-0000' }, note: 'an MFA-protected action, a wrong recovery code' },
+  invalid_recovery_code: { method: 'DELETE', path: '/v1/keys/key_demo_readonly', headers: { 'x-mfa-recovery-code': 'rc-0000-0000' }, note: 'an MFA-protected action, a wrong recovery code' },
   invalid_request: { method: 'POST', path: '/v1/chat/completions', raw: '{"model": "demo-chat", "messages": [', note: 'malformed JSON' },
   json_mode_not_supported: { ...chat({ model: 'demo-basic', response_format: { type: 'json_object' } }), note: 'JSON mode on a model without it' },
   latency_constraint_exceeded: { ...chat({ model: 'demo-chat', provider: { max_latency: 10 } }), note: 'a latency cap below every provider' },
   method_not_allowed: { method: 'DELETE', path: '/v1/chat/completions', note: 'a known path, a method it does not serve' },
-  mfa_required: { method: 'DELETE', path: '/v1/keys/sk-demo-readonly', note: 'an MFA-protected action without a code' },
-  mfa_verification_failed: { method: 'DELETE', path: '/v1/keys/sk-demo-readonly', headers: { 'x-mfa-code': '000000' }, note: 'an MFA-protected action, a wrong TOTP code' },
+  mfa_required: { method: 'DELETE', path: '/v1/keys/key_demo_readonly', note: 'an MFA-protected action without a code' },
+  mfa_verification_failed: { method: 'DELETE', path: '/v1/keys/key_demo_readonly', headers: { 'x-mfa-code': '000000' }, note: 'an MFA-protected action, a wrong TOTP code' },
   missing_required_parameter: { method: 'POST', path: '/v1/chat/completions', body: { messages: hello }, note: 'no model' },
   model_not_found: { ...chat({ model: 'demo-nope' }), note: 'a model the gateway does not know' },
   model_unavailable: { ...chat({ model: 'demo-maintenance' }), note: 'a model in maintenance' },

@@ -1,0 +1,48 @@
+// The OpenAI-compatible inference routes: chat completions, responses, embeddings, batches.
+// Each one: scope and plan, then the plugin's router picks a provider (or throws the capability
+// code), then the price is reserved and the provider called.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { GatewayError } from 'fastify-gateway-errors'
+import { profileFromChatCompletion, profileFromResponses } from 'fastify-gateway-errors/routing'
+import { ChatBody, EmbeddingsBody, ResponsesBody } from '../schemas'
+import type { Services } from './services'
+
+export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { store, billing, forwarder, guard, pick, auth }) => {
+  app.post('/v1/chat/completions', { schema: { body: ChatBody } }, async (request, reply) => {
+    const plan = await billing.admit(request, 'chat')
+    // the profile first: it refuses messages nested too deep to read
+    const profile = { ...profileFromChatCompletion(request.body), contentFlags: guard.contentFlags(request.body.messages) }
+    guard.check(request.body.messages)
+    const provider = pick(profile)
+    return billing.charged<unknown>(request, plan, () => request.body.stream === true
+      ? forwarder.pipe(request, reply, provider, request.body)
+      : forwarder.complete(request, provider, request.body))
+  })
+
+  app.post('/v1/responses', { schema: { body: ResponsesBody } }, async (request) => {
+    const plan = await billing.admit(request, 'responses')
+    const profile = { ...profileFromResponses(request.body), contentFlags: guard.contentFlags(request.body.input) }
+    const provider = pick(profile)
+    const messages = [{ role: 'user', content: JSON.stringify(request.body.input) }]
+    const completion = await billing.charged(request, plan, () => forwarder.complete(request, provider, { model: request.body.model, messages }))
+    return {
+      id: 'resp-demo',
+      object: 'response',
+      model: request.body.model,
+      output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: completion.choices[0]?.message.content }] }]
+    }
+  })
+
+  app.post('/v1/embeddings', { schema: { body: EmbeddingsBody } }, async (request) => {
+    await billing.admit(request, 'embeddings')
+    pick({ ...profileFromChatCompletion({ model: request.body.model, messages: [] }), endpoint: 'embeddings' })
+    return { object: 'list', data: [] }
+  })
+
+  app.post('/v1/batches', async (request) => {
+    auth.requireScope(request, 'batches')
+    await billing.requireFeature(request, 'batches')
+    if (!await store.reserveBatchSlot()) throw new GatewayError('service_unavailable', { retry_after_ms: 500 })
+    return { id: 'batch-demo', object: 'batch', status: 'validating' }
+  })
+}

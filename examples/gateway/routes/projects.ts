@@ -1,0 +1,125 @@
+// Projects and keys. Both belong to an account: another account's project or key is
+// resource_not_found (its existence is not revealed), budgets change only with the `admin` scope
+// (a key cannot raise its own budget), and keys are named by their id, never by their secret.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { GatewayError } from 'fastify-gateway-errors'
+import { createHash } from 'node:crypto'
+import { IdParams, KeyBody, ProjectBody, ProjectPatch } from '../schemas'
+import { USD } from '../store/seed'
+import { SCOPES, type Project, type Scope } from '../store/store'
+import type { Services } from './services'
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
+
+export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { store, auth }) => {
+  async function ownedProject (request: FastifyRequest, id: string): Promise<Project> {
+    const project = await store.project(id)
+    if (project === undefined || project.account !== request.caller.account) throw new GatewayError('resource_not_found', { resource: 'project', id })
+    return project
+  }
+
+  function view (project: Project) {
+    return { id: project.id, object: 'project', name: project.name.trim(), state: project.state, budget_usd: project.budgetMicros / USD }
+  }
+
+  app.get('/v1/projects/:id', { schema: { params: IdParams } }, async (request) => {
+    auth.requireScope(request, 'projects')
+    const project = await ownedProject(request, request.params.id)
+    return { ...view(project), spent_usd: await store.spentMicros(project.id) / USD, created_at: new Date(project.createdAt).toISOString() }
+  })
+
+  app.post('/v1/projects', { schema: { body: ProjectBody } }, async (request, reply) => {
+    auth.requireScope(request, 'projects')
+    if (request.body.budget_usd !== undefined) auth.requireScope(request, 'admin')
+    const idempotencyKey = request.headers['idempotency-key']
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
+      throw new GatewayError('invalid_parameter_value', { param: 'Idempotency-Key', reason: 'must be one of 1 to 255 printable characters' })
+    }
+    const create = async () => {
+      const project: Project = {
+        id: request.body.id,
+        account: request.caller.account,
+        name: request.body.name,
+        state: 'active',
+        budgetMicros: Math.round((request.body.budget_usd ?? 100) * USD),
+        createdAt: Date.now()
+      }
+      if (!await store.createProject(project)) throw new GatewayError('duplicate_resource', { resource: 'project', id: project.id })
+      return view(project)
+    }
+    if (idempotencyKey === undefined) return reply.code(201).send(await create())
+    // Records belong to the caller's project: another project's same key is another request. The
+    // first request to claim a key runs; the same key and payload replays its reply, from any instance.
+    const scope = request.caller.project
+    const fingerprint = createHash('sha256').update(JSON.stringify(request.body)).digest('base64url')
+    const claim = await store.claimIdempotency(scope, idempotencyKey, fingerprint)
+    if (claim.state === 'replay') return reply.code(201).send(claim.response)
+    if (claim.state !== 'new') throw new GatewayError('idempotency_conflict', { idempotency_key: idempotencyKey })
+    let response
+    try {
+      response = await create()
+    } catch (error) {
+      await store.abandonIdempotency(scope, idempotencyKey).catch(() => {})
+      throw error
+    }
+    await store.completeIdempotency(scope, idempotencyKey, response)
+    return reply.code(201).send(response)
+  })
+
+  app.patch('/v1/projects/:id', { schema: { params: IdParams, body: ProjectPatch } }, async (request) => {
+    auth.requireScope(request, 'projects')
+    const project = await ownedProject(request, request.params.id)
+    for (const field of ['id', 'created_at'] as const) {
+      if (request.body[field] !== undefined) throw new GatewayError('field_immutable', { param: field })
+    }
+    if (request.body.budget_usd !== undefined) auth.requireScope(request, 'admin')
+    const patch = {
+      name: request.body.name ?? project.name,
+      budgetMicros: request.body.budget_usd === undefined ? project.budgetMicros : Math.round(request.body.budget_usd * USD)
+    }
+    const updated = await store.updateProject(project.id, patch)
+    if (updated === undefined) throw new GatewayError('resource_not_found', { resource: 'project', id: project.id })
+    return view(updated)
+  })
+
+  app.delete('/v1/projects/:id', { schema: { params: IdParams } }, async (request) => {
+    auth.requireScope(request, 'projects')
+    const project = await ownedProject(request, request.params.id)
+    if (project.default === true) throw new GatewayError('operation_not_allowed', { operation: 'delete the default project' })
+    await store.deleteProject(project.id)
+    return { id: project.id, object: 'project.deleted', deleted: true }
+  })
+
+  // A new key: its secret is shown once, here; afterwards it is named by its id.
+  app.post('/v1/projects/:id/keys', { schema: { params: IdParams, body: KeyBody } }, async (request, reply) => {
+    auth.requireScope(request, 'keys')
+    const project = await ownedProject(request, request.params.id)
+    if (project.state !== 'active') throw new GatewayError('state_precondition_failed', { resource: 'project', state: project.state, required_state: 'active' })
+    const scopes = request.body?.scopes ?? request.caller.scopes.filter((scope) => scope !== 'admin')
+    // A key cannot grant more than it has.
+    for (const scope of scopes) {
+      if (!(SCOPES as readonly string[]).includes(scope) || !request.caller.scopes.includes(scope as Scope)) {
+        throw new GatewayError('insufficient_permissions', { required_scope: scope })
+      }
+    }
+    const { key, secret } = await store.createKey({
+      account: request.caller.account,
+      project: project.id,
+      plan: request.caller.plan,
+      scopes: scopes as Scope[],
+      rateLimit: Math.min(request.body?.rate_limit ?? request.caller.rateLimit, request.caller.rateLimit)
+    })
+    return reply.code(201).send({ object: 'api_key', id: key.id, project: project.id, scopes: key.scopes, rate_limit: key.rateLimit, secret })
+  })
+
+  app.delete('/v1/keys/:id', { schema: { params: IdParams } }, async (request) => {
+    auth.requireScope(request, 'keys')
+    await auth.requireMfa(request)
+    const key = await store.key(request.params.id)
+    if (key === undefined || key.account !== request.caller.account || !await store.deleteKey(key.id)) {
+      throw new GatewayError('resource_not_found', { resource: 'api_key', id: request.params.id })
+    }
+    return { id: key.id, object: 'api_key.deleted', deleted: true }
+  })
+}
