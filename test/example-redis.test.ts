@@ -15,7 +15,8 @@ else {
 
   /** Two instances sharing one prefix (one deployment). */
   async function pair (options: Record<string, unknown> = {}): Promise<[Gateway, Gateway]> {
-    const shared = { redisUrl: redis.url, redisPrefix: `pair-${randomUUID()}:`, ...options }
+    // a generous upstream timeout: 200 concurrent requests on a loaded CI machine are slow
+    const shared = { redisUrl: redis.url, redisPrefix: `pair-${randomUUID()}:`, upstreamTimeoutMs: 10_000, ...options }
     const a = await startGateway(shared)
     const b = await startGateway(shared)
     t.teardown(async () => { await a.close(); await b.close() })
@@ -44,13 +45,11 @@ else {
     const N = 37
     const { project, key } = await projectWithKey(t, a, N)
     const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => send(i % 2 === 0 ? a.url : b.url, chat(key))))
-    const statuses = responses.map((response) => response.status)
-    t.equal(statuses.filter((status) => status === 200).length, N, 'exactly N succeed')
-    t.equal(statuses.filter((status) => status === 429).length, 200 - N, 'the rest are refused')
-    const refused = responses.filter((response) => response.status === 429)
-    const codes = new Set(await Promise.all(refused.map(async (response) => (await json<ErrorBody>(response)).error.code)))
-    t.same([...codes], ['budget_exhausted'])
-    const servedBy = [a, b].map((gateway) => responses.filter((response, i) => response.status === 200 && (i % 2 === 0) === (gateway === a)).length)
+    const outcomes = await Promise.all(responses.map(async (response) =>
+      response.status === 200 ? 'served' : `${response.status} ${(await json<ErrorBody>(response)).error.code}`))
+    t.equal(outcomes.filter((outcome) => outcome === 'served').length, N, 'exactly N succeed')
+    t.same(outcomes.filter((outcome) => outcome !== 'served' && outcome !== '429 budget_exhausted'), [], 'every other one is budget_exhausted')
+    const servedBy = [a, b].map((gateway) => outcomes.filter((outcome, i) => outcome === 'served' && (i % 2 === 0) === (gateway === a)).length)
     t.ok(servedBy.every((count) => count > 0), `both instances served some (${servedBy.join(' + ')})`)
     const view = await json<{ spent_usd: number, budget_usd: number }>(await send(b.url, { method: 'GET', path: `/v1/projects/${project}`, key: 'sk-demo-admin' }))
     t.equal(Math.round(view.spent_usd * 100), N, 'spent: N requests, none counted twice')

@@ -11,7 +11,8 @@ const KEY = 'sk-proj-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa'
 function raw (gateway: Gateway, request: string | Buffer): Promise<string> {
   const { hostname, port } = new URL(gateway.url)
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(request))
+    // written, not half-closed: an async handler's reply would not reach a half-closed socket
+    const socket = connect(Number(port), hostname, () => socket.write(request))
     let data = ''
     socket.on('data', (chunk) => { data += chunk.toString('latin1') })
     socket.on('end', () => resolve(data))
@@ -127,6 +128,8 @@ t.test('idempotency records: scoped to the project, bounded keys, expiring, a bo
   await new Promise((resolve) => setTimeout(resolve, 250))
   t.equal((await create('sk-demo-full', 'proj-idem-e', 'shared-key')).status, 201, 'an expired record is forgotten')
   for (const key of ['k1', 'k2', 'k3', 'k4']) await create('sk-demo-full', `proj-idem-${key}`, key)
+  // In Redis, records expire by TTL; the store's bound is Redis's maxmemory policy.
+  if (process.env.GATEWAY_STORE === 'redis') return
   t.equal((await create('sk-demo-full', 'proj-idem-other', 'k1')).status, 201, 'the oldest record went when the store was full')
   t.equal(((await (await create('sk-demo-full', 'proj-idem-other2', 'k4')).json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'the newest is kept')
 })
