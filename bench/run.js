@@ -7,6 +7,7 @@ const { join } = require('node:path')
 const autocannon = require('autocannon')
 const { pluginApp, baselineApp } = require('./apps')
 const { measureSuccessPath } = require('./success')
+const { measureTranslation } = require('./translate')
 
 const QUICK = process.argv.includes('--quick')
 const ROUNDS = QUICK ? 3 : 5
@@ -180,6 +181,7 @@ async function main () {
   process.stdout.write('.')
   results.successPath = await measureSuccessPath({ rounds: QUICK ? 3 : 11 })
   process.stdout.write('.')
+  results.translation = measureTranslation({ rounds: QUICK ? 3 : 11 })
   results.soak = await soak()
   console.log('\n')
 
@@ -195,6 +197,9 @@ async function main () {
   for (const [label, st] of Object.entries(results.startup)) {
     rows.push([`start-up, ${label}: time`, `${fmt(st.plugin.ms)} vs ${fmt(st.plain.ms)} ms`, `${fmt(st.timeRatio, 2)}×`, `≤ 1.2× ${st.timeRatio <= 1.2 ? 'met' : 'MISSED'}`])
     rows.push([`start-up, ${label}: heap after GC`, `${fmt(st.plugin.heapMB, 1)} vs ${fmt(st.plain.heapMB, 1)} MB`, `${fmt(st.heapRatio, 2)}×`, `≤ 1.15× ${st.heapRatio <= 1.15 ? 'met' : 'MISSED'}`])
+  }
+  for (const [name, r] of Object.entries(results.translation)) {
+    rows.push([`provider error translation: ${name}`, `${fmt(r.translateMicros, 1)} vs ${fmt(r.parseMicros, 1)} µs (JSON.parse alone)`, `${fmt(r.ratio, 2)}×`, 'error path only; reported'])
   }
   rows.push([`soak: ${fmt(results.soak.replies)} error replies over HTTP`, `heap after GC ${results.soak.heapMB.join(' → ')} MB`, `${fmt(results.soak.growthMB, 1)} MB growth`, 'flat'])
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), 10))

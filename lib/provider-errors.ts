@@ -47,9 +47,11 @@ function messageText (value: unknown): string | undefined {
 function parse (body: unknown): unknown {
   if (typeof body !== 'string') return body
   const trimmed = body.trimStart()
-  if (trimmed[0] !== '{' && trimmed[0] !== '[') return undefined
+  if (trimmed[0] !== '{' && trimmed[0] !== '[' && trimmed[0] !== '"') return undefined
   try {
-    return JSON.parse(body)
+    const value: unknown = JSON.parse(body)
+    // xAI has answered with a bare JSON string: the message alone
+    return typeof value === 'string' ? { message: value } : value
   } catch {
     return undefined
   }
@@ -103,12 +105,18 @@ const CAPABILITIES: Array<[RegExp, GatewayErrorCode]> = [
   [/reasoning|thinking/i, 'reasoning_not_supported']
 ]
 const UNSUPPORTED = /not supported|does not support|unsupported/i
+// The provider lacks the model or deployment the gateway named: the gateway's configuration, not the caller's model.
+const MODEL_MISSING = /\b(?:model_not_found|DeploymentNotFound|NOT_FOUND)\b/
+// Anthropic names the field at fault first: "max_tokens: 128001 > 64000, …", "`max_tokens` must be …"
+const LEADING_PARAM = /^`?([a-z_][a-z0-9_]{0,40}(?:\.[a-z0-9_]{1,40}){0,4})`?(?::\s|\s(?:must|should|is)\b)/
+const URL = /\bhttps?:\/\/[^\s"'<>]{1,500}/g
 const SAFETY_STOPS = /^(?:SAFETY|PROHIBITED_CONTENT|BLOCKLIST|SPII)$/
 const TOKENS_OVER_MAX = /(\d{1,9}) tokens > (\d{1,9})/
 const TOKEN_COUNT_OVER_MAX = /token count \((\d{1,9})\) exceeds the maximum number of tokens allowed \((\d{1,9})\)/i
-const REQUESTED_TOKENS = /(?:resulted in|requested|you requested|input has|contains|has|too long:) (\d{1,9})/i
+const REQUESTED_TOKENS = /(?:resulted in|requested|you requested|input has|contains|has|too long:|received) (\d{1,9})/i
 const MAX_TOKENS = new RegExp(`(?:${anyOf([
-  'maximum context length is', 'maximum context length:', 'maximum prompt length is', 'context window is', 'limit is', 'maximum of', 'at most'
+  'maximum context length is', 'maximum context length:', 'maximum prompt length is', 'context window is', 'limit is', 'maximum of', 'at most',
+  'cannot exceed'
 ]).source}) (\\d{1,9})`, 'i')
 
 function numberAfter (message: string, pattern: RegExp): number | undefined {
@@ -127,14 +135,17 @@ function contextNumbers (message: string): Record<string, number> {
 function paramOf (error: ProviderError): string | undefined {
   if (error.param !== undefined && error.param !== '') return redactString(error.param, 80)
   const quoted = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i.exec(error.message)
-  return quoted?.[1]
+  return quoted?.[1] ?? LEADING_PARAM.exec(error.message)?.[1]
 }
 
-function classify (status: number, error: ProviderError | undefined, wait: number | undefined): GatewayErrorCode {
+function classify (status: number, given: ProviderError | undefined, wait: number | undefined): GatewayErrorCode {
+  // A documentation link is no wording of the error ("…#max-tokens-and-context-window-size")
+  const error = given === undefined ? undefined : { ...given, message: given.message.replace(URL, ' ') }
   const words = error === undefined ? '' : `${error.type ?? ''} ${error.code ?? ''} ${error.reasons.join(' ')} ${error.message}`
   if (status === 401 || status === 403 || /api.?key.?invalid|invalid.?api.?key|permission.?denied|unauthenticated/i.test(error?.reasons.join(' ') ?? '')) {
     // The provider rejected the gateway's own key or account: not the caller's key.
     if (status === 403 && FILTER.test(words)) return 'content_filtered'
+    if (status === 403 && QUOTA.test(words)) return 'model_unavailable' // the gateway's account is out of credit
     return 'upstream_error'
   }
   const quota = /billing_error|insufficient_quota/i.test(words) || (status !== 429 && QUOTA.test(words) && !CONTEXT.test(words))
@@ -149,16 +160,18 @@ function classify (status: number, error: ProviderError | undefined, wait: numbe
   }
   if (status >= 500) return 'upstream_error'
   if (error === undefined) return status === 413 ? 'payload_too_large' : 'upstream_error'
+  if (status === 413 && !/token/i.test(words)) return 'payload_too_large' // bytes, not tokens
   if (CONTEXT.test(words)) return 'context_length_exceeded'
   if (FILTER.test(words)) return 'content_filtered'
   if (status === 413) return 'payload_too_large'
-  if (status === 404) return 'upstream_error' // the gateway's configuration names a model the provider lacks
+  // the gateway's configuration names a model the provider lacks
+  if (status === 404 || MODEL_MISSING.test(`${error.code ?? ''} ${error.type ?? ''}`)) return 'upstream_error'
   if (UNKNOWN_PARAM.test(error.message)) return 'unknown_field'
   if (MISSING_PARAM.test(error.message) && paramOf(error) !== undefined) return 'missing_required_parameter'
   if (UNSUPPORTED.test(error.message)) {
     for (const [pattern, code] of CAPABILITIES) if (pattern.test(error.message)) return code
   }
-  if (error.param !== undefined && error.param !== '') return 'invalid_parameter_value'
+  if ((error.param !== undefined && error.param !== '') || LEADING_PARAM.test(error.message)) return 'invalid_parameter_value'
   return 'invalid_request'
 }
 

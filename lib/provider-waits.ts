@@ -22,6 +22,20 @@ export function parseDuration (value: string | undefined): number | undefined {
   return total
 }
 
+// OpenAI and Groq say it in the message too: "Please try again in 6.780999999s", "in 1m0.36s", "in 644ms"
+const MESSAGE_WAIT = /try again in ((?:\d{1,9}(?:\.\d{1,12})?(?:ms|h|m|s)){1,4})\b/i
+const MESSAGE_WAIT_PART = /(\d{1,9}(?:\.\d{1,12})?)(ms|h|m|s)/g
+
+function messageWait (body: unknown): number | undefined {
+  const root = (Array.isArray(body) ? body[0] : body) as { error?: { message?: unknown }, message?: unknown } | undefined
+  const message = root?.error?.message ?? root?.message
+  const match = typeof message === 'string' ? MESSAGE_WAIT.exec(message.slice(0, 2000)) : null
+  if (match === null) return undefined
+  let total = 0
+  for (const [, amount, unit] of (match[1] as string).matchAll(MESSAGE_WAIT_PART)) total += Number(amount) * (UNIT_MS[unit as string] as number)
+  return total
+}
+
 /** Gemini's `RetryInfo.retryDelay`, e.g. "37s" or "0.5s", inside `error.details`. */
 function geminiRetryDelay (body: unknown): number | undefined {
   const root = Array.isArray(body) ? body[0] : body
@@ -49,5 +63,5 @@ export function providerWait (headers: HeaderBag, body: unknown, now = Date.now(
   }
   const known = resets.filter((value): value is number => value !== undefined)
   if (known.length > 0) return Math.max(...known) // which limit was hit is not said: wait for all
-  return geminiRetryDelay(body)
+  return geminiRetryDelay(body) ?? messageWait(body)
 }

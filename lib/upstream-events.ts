@@ -18,6 +18,8 @@ function dataOf (block: string): { event: string | undefined, data: string } {
     if (line.startsWith('event:')) event = line.slice(6).trim()
     else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
   }
+  // Gemini has ended a stream with a bare JSON error object, outside the SSE format
+  if (event === undefined && data.length === 0 && /^\s*[{[]/.test(block)) return { event, data: block.trim() }
   return { event, data: data.join('\n') }
 }
 

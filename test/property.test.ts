@@ -75,3 +75,39 @@ t.test(`${RUNS} thrown or sent values all become catalog replies`, async (t) => 
   t.equal(failures, 0)
   t.ok(seen.has(500) && seen.has(400), `statuses seen: ${[...seen].sort().join(', ')}`)
 })
+
+// Provider replies are attacker-controlled too (a provider echoing a caller's value, a hostile proxy):
+// long hostile strings in every place a provider puts words, in each provider's shape.
+const PROVIDER_RUNS = Math.max(200, Math.floor(RUNS / 20))
+const PLANTED = ['sk-proj-PLANTEDa1b2c3d4e5f6g7h8i9j0', 'AIzaSyPLANTED0123456789abcdefghijklm', 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQTEFOVEVEIn0.c2lnbmF0dXJlUExBTlRFRA']
+const hostileText = fc.oneof(
+  fc.string({ maxLength: 300 }),
+  fc.tuple(fc.constantFrom('<', '(', '[', '{', '"', '\\', ' ', 'a', '0', ':', '/', '%', 'tokens > ', 'try again in 1', 'context'), fc.integer({ min: 1, max: 60_000 }))
+    .map(([unit, times]) => unit.repeat(times)),
+  fc.tuple(fc.string({ maxLength: 100 }), fc.constantFrom(...PLANTED), fc.string({ maxLength: 100 })).map((parts) => parts.join(' '))
+)
+const providerBody = fc.tuple(fc.constantFrom('openai', 'anthropic', 'gemini', 'array', 'string', 'flat', 'raw'), hostileText, hostileText)
+  .map(([shape, message, other]) => {
+    switch (shape) {
+      case 'openai': return JSON.stringify({ error: { message, type: other, param: other, code: other } })
+      case 'anthropic': return JSON.stringify({ type: 'error', error: { type: other, message } })
+      case 'gemini': return JSON.stringify({ error: { code: 429, message, status: other, details: [{ reason: other, retryDelay: other, violations: [{ quotaId: other }] }] } })
+      case 'array': return JSON.stringify([{ error: { message, status: other } }])
+      case 'string': return JSON.stringify(message)
+      case 'flat': return JSON.stringify({ message, detail: other })
+      default: return `${message}${other}`
+    }
+  })
+
+t.test(`${PROVIDER_RUNS} provider replies with long hostile strings: a catalog code, fast, nothing planted echoed`, async (t) => {
+  const { translateProviderError } = await import('../lib/provider-errors')
+  let slowest = 0
+  fc.assert(fc.property(fc.integer({ min: 100, max: 599 }), providerBody, fc.dictionary(fc.constantFrom('retry-after', 'retry-after-ms', 'x-ratelimit-reset-tokens', 'anthropic-ratelimit-requests-reset', 'x-amzn-errortype'), hostileText, { maxKeys: 3 }), (status, body, headers) => {
+    const start = process.hrtime.bigint()
+    const result = translateProviderError({ status, headers, body, provider: 'p', excerpt: true })
+    slowest = Math.max(slowest, Number(process.hrtime.bigint() - start) / 1e6)
+    const text = JSON.stringify(result.details)
+    return isGatewayErrorCode(result.code) && !text.includes('PLANTED') && text.length < 2000
+  }), { numRuns: PROVIDER_RUNS })
+  t.ok(slowest < 100, `the slowest translation took ${slowest.toFixed(2)} ms`)
+})
