@@ -7,7 +7,7 @@ const { join } = require('node:path')
 const { translateProviderError } = require('../dist/provider-errors')
 
 const dir = join(__dirname, '..', 'test', 'fixtures', 'providers')
-const corpus = readdirSync(dir).filter((file) => file.endsWith('.json') && file !== 'streams.json').flatMap((file) =>
+const corpus = readdirSync(dir).filter((file) => file.endsWith('.json')).flatMap((file) =>
   JSON.parse(readFileSync(join(dir, file), 'utf8')).map((fixture) => ({ provider: file.replace('.json', ''), ...fixture })))
 const hostile = [{ provider: 'p', status: 400, headers: {}, body: JSON.stringify({ error: { message: `Invalid value: ${'<'.repeat(32_000)}${'a'.repeat(32_000)}` } }) }]
 

@@ -160,10 +160,10 @@ function classify (status: number, given: ProviderError | undefined, wait: numbe
   }
   if (status >= 500) return 'upstream_error'
   if (error === undefined) return status === 413 ? 'payload_too_large' : 'upstream_error'
-  if (status === 413 && !/token/i.test(words)) return 'payload_too_large' // bytes, not tokens
+  // 413: too many bytes ("Request exceeds the maximum allowed number of bytes"), unless it speaks of tokens
+  if (status === 413) return /token/i.test(words) && CONTEXT.test(words) ? 'context_length_exceeded' : 'payload_too_large'
   if (CONTEXT.test(words)) return 'context_length_exceeded'
   if (FILTER.test(words)) return 'content_filtered'
-  if (status === 413) return 'payload_too_large'
   // the gateway's configuration names a model the provider lacks
   if (status === 404 || MODEL_MISSING.test(`${error.code ?? ''} ${error.type ?? ''}`)) return 'upstream_error'
   if (UNKNOWN_PARAM.test(error.message)) return 'unknown_field'

@@ -47,6 +47,8 @@ t.test('the rarer branches of the rules', async (t) => {
   t.equal(code(400, { type: 'ValidationException', message: 'bad' }), 'invalid_request', 'a top-level type')
   t.equal(code(400, { __type: 'ValidationException', message: 'bad' }), 'invalid_request', 'an AWS __type')
   t.equal(code(413, { error: { message: 'too large a body' } }), 'payload_too_large')
+  t.equal(code(413, { error: { message: 'Request exceeds the maximum allowed number of bytes.' } }), 'payload_too_large', 'bytes over the maximum')
+  t.equal(code(413, { error: { message: 'prompt is too long: 215000 tokens > 200000 maximum' } }), 'context_length_exceeded', 'a 413 about tokens')
   t.equal(code(400, { type: 'error', error: { message: 'bad' } }), 'invalid_request', 'an Anthropic body without its error type')
   t.equal(code(400, { error: { message: "Missing required parameter: 'messages'." } }), 'missing_required_parameter')
   t.equal(code(400, { error: { message: 'is required' } }), 'invalid_request', 'required, but no field named')

@@ -14,7 +14,7 @@ import gatewayErrors, { catalog, fetchUpstream, GatewayError } from './internals
 
 interface StreamFixture { provider: string, name: string, source: string, stream: string, expect: { code: string, eventsBefore: number } }
 
-const corpus = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'providers', 'streams.json'), 'utf8')) as StreamFixture[]
+const corpus = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'provider-streams.json'), 'utf8')) as StreamFixture[]
 const PLANTED = 'sk-proj-PLANTEDSECRET0123456789abcd'
 
 t.ok(new Set(corpus.map((fixture) => fixture.provider)).size >= 4, `${corpus.length} streams from ${new Set(corpus.map((f) => f.provider)).size} providers`)
