@@ -32,23 +32,17 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
     spent.set(project.id, spentMicros)
   }
 
-  function liveRecord (id: string): IdempotencyRecord | undefined {
-    const record = idempotency.get(id)
-    if (record !== undefined && record.expiresAt <= Date.now()) {
-      idempotency.delete(id)
+  /** The entry unless it has expired (an expired one is removed on the way). */
+  function live<T> (map: Map<string, T>, key: string, expiresAt: (value: T) => number): T | undefined {
+    const value = map.get(key)
+    if (value !== undefined && expiresAt(value) <= Date.now()) {
+      map.delete(key)
       return undefined
     }
-    return record
+    return value
   }
-
-  function liveAttempts (bucket: string): Attempts | undefined {
-    const entry = attempts.get(bucket)
-    if (entry !== undefined && entry.resetAt <= Date.now()) {
-      attempts.delete(bucket)
-      return undefined
-    }
-    return entry
-  }
+  const liveRecord = (id: string) => live(idempotency, id, (record) => record.expiresAt)
+  const liveAttempts = (bucket: string) => live(attempts, bucket, (entry) => entry.resetAt)
 
   return {
     async findKey (secret) {
