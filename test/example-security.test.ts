@@ -69,6 +69,8 @@ function suite (store: 'memory' | 'redis', redisUrl: () => string | undefined) {
     t.match(created.id, /^key_[A-Za-z0-9_-]+$/)
     t.match(created.secret, /^sk-[A-Za-z0-9_-]{20,}$/)
     t.equal((await send(g.url, { method: 'GET', path: '/v1/models', key: created.secret })).status, 200, 'the new key works')
+    const bare = await fetch(`${g.url}/v1/projects/proj-demo/keys`, { method: 'POST', headers: { authorization: 'Bearer sk-demo-full' } })
+    t.equal(bare.status, 201, 'a POST without a body makes a key with the defaults')
     const bySecret = await send(g.url, { method: 'DELETE', path: `/v1/keys/${created.secret}`, headers: { 'x-mfa-recovery-code': 'rc-1111-2222' } })
     t.equal(bySecret.status, 404, 'a secret is no key id')
     t.notMatch(await bySecret.text(), created.secret.slice(3), 'and is not echoed')

@@ -92,11 +92,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
   })
 
   // A new key: its secret is shown once, here; afterwards it is named by its id.
-  app.post('/v1/projects/:id/keys', { schema: { params: IdParams, body: KeyBody } }, async (request, reply) => {
+  // (no body at all means the defaults)
+  const noBodyIsEmpty = async (request: FastifyRequest) => { request.body ??= {} }
+  app.post('/v1/projects/:id/keys', { schema: { params: IdParams, body: KeyBody }, preValidation: noBodyIsEmpty }, async (request, reply) => {
     auth.requireScope(request, 'keys')
     const project = await ownedProject(request, request.params.id)
     if (project.state !== 'active') throw new GatewayError('state_precondition_failed', { resource: 'project', state: project.state, required_state: 'active' })
-    const scopes = request.body?.scopes ?? request.caller.scopes.filter((scope) => scope !== 'admin')
+    const scopes = request.body.scopes ?? request.caller.scopes.filter((scope) => scope !== 'admin')
     // A key cannot grant more than it has.
     for (const scope of scopes) {
       if (!(SCOPES as readonly string[]).includes(scope) || !request.caller.scopes.includes(scope as Scope)) {
@@ -108,7 +110,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
       project: project.id,
       plan: request.caller.plan,
       scopes: scopes as Scope[],
-      rateLimit: Math.min(request.body?.rate_limit ?? request.caller.rateLimit, request.caller.rateLimit)
+      rateLimit: Math.min(request.body.rate_limit ?? request.caller.rateLimit, request.caller.rateLimit)
     })
     return reply.code(201).send({ object: 'api_key', id: key.id, project: project.id, scopes: key.scopes, rate_limit: key.rateLimit, secret })
   })
