@@ -74,6 +74,8 @@ function routeConfig (route: RouteOptions): { envelope: EnvelopeName | undefined
   return { envelope, codes: codes as GatewayErrorCode[] | undefined }
 }
 
+const NO_HINTS = {}
+
 function retryAfterOf (reply: FastifyReply): number | undefined {
   return parseRetryAfterMs(reply.getHeader('retry-after-ms')) ?? parseRetryAfter(reply.getHeader('retry-after'))
 }
@@ -102,7 +104,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   })
 
   function sendTranslated (reply: FastifyReply, error: unknown): FastifyReply {
-    const translation = translateError(error, { retryAfterMs: retryAfterOf(reply) })
+    // A GatewayError states its own wait; anything else may come with a limiter's header.
+    const translation = translateError(error, isGatewayError(error) ? NO_HINTS : { retryAfterMs: retryAfterOf(reply) })
     logTranslated(reply, error, translation.code, translation.unexpected)
     return send(reply, translation.code, translation.details, error, translation.trusted)
   }
