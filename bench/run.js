@@ -35,8 +35,10 @@ async function compareInject (a, b) {
   await injectRate(b.app, b.request, INJECTS)
   const ratios = []; const ratesA = []; const ratesB = []
   for (let round = 0; round < INJECT_ROUNDS; round++) {
-    const rateA = await injectRate(a.app, a.request, INJECTS)
-    const rateB = await injectRate(b.app, b.request, INJECTS)
+    // ABBA: whichever runs second in a round is not always the same side
+    const first = round % 2 === 0 ? await injectRate(a.app, a.request, INJECTS) : await injectRate(b.app, b.request, INJECTS)
+    const second = round % 2 === 0 ? await injectRate(b.app, b.request, INJECTS) : await injectRate(a.app, a.request, INJECTS)
+    const [rateA, rateB] = round % 2 === 0 ? [first, second] : [second, first]
     ratesA.push(rateA); ratesB.push(rateB); ratios.push(rateA / rateB)
   }
   return { a: median(ratesA), b: median(ratesB), ratio: median(ratios) }
@@ -65,8 +67,9 @@ async function loadRate (port, path, method = 'GET') {
 async function compareLoad (a, b) {
   const ratios = []; const ratesA = []; const ratesB = []
   for (let round = 0; round < ROUNDS; round++) {
-    const rateA = await loadRate(a.port, a.path, a.method)
-    const rateB = await loadRate(b.port, b.path, b.method)
+    const first = round % 2 === 0 ? await loadRate(a.port, a.path, a.method) : await loadRate(b.port, b.path, b.method)
+    const second = round % 2 === 0 ? await loadRate(b.port, b.path, b.method) : await loadRate(a.port, a.path, a.method)
+    const [rateA, rateB] = round % 2 === 0 ? [first, second] : [second, first]
     ratesA.push(rateA); ratesB.push(rateB); ratios.push(rateA / rateB)
   }
   return { a: median(ratesA), b: median(ratesB), ratio: median(ratios) }
