@@ -81,6 +81,25 @@ else {
     t.same(statuses.slice(10), [429, 429], 'then both instances refuse')
   })
 
+  t.test('a gateway started before Redis: service_unavailable, then served once Redis is up', async (t) => {
+    const late = await startRedisServer()
+    await late.stop()
+    t.teardown(() => late.remove())
+    const gateway = await startGateway({ redisUrl: late.url, redisPrefix: `late-${randomUUID()}:` })
+    t.teardown(() => gateway.close())
+    const down = await send(gateway.url, chat('sk-demo-full'))
+    t.equal(down.status, 503)
+    t.equal((await json<ErrorBody>(down)).error.code, 'service_unavailable')
+    await late.start()
+    const deadline = Date.now() + 10_000
+    let status = 0
+    while (status !== 200 && Date.now() < deadline) {
+      status = (await send(gateway.url, chat('sk-demo-full'))).status
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    t.equal(status, 200, 'the demo accounts are seeded on connection, and served')
+  })
+
   t.test('Redis stopped mid-run: service_unavailable with a wait, no crash, recovery, nothing counted twice', async (t) => {
     const [a, b] = await pair()
     const N = 12

@@ -81,8 +81,9 @@ type ScriptName = keyof typeof scripts
 type GatewayRedis = Redis & { [name in ScriptName]: (...args: Array<string | number>) => Promise<unknown> }
 
 /**
- * Connects (rejecting when Redis cannot be reached at start-up), seeds the demo accounts once per
- * prefix, and returns the store with its client (which @fastify/rate-limit shares).
+ * Connects, seeds the demo accounts once per prefix, and returns the store with its client (which
+ * @fastify/rate-limit shares). Redis need not be up at start-up: until it is, every call is
+ * `service_unavailable`, and the client keeps reconnecting.
  */
 export async function createRedisStore (options: RedisStoreOptions, seed: Seed = demoSeed()): Promise<Store & { redis: Redis, prefix: string }> {
   const prefix = options.prefix ?? 'gateway:'
@@ -100,19 +101,27 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
   }) as GatewayRedis
   redis.on('error', (error: Error) => options.onConnectionError?.(error))
   for (const [name, script] of Object.entries(scripts)) redis.defineCommand(name, script)
-  await redis.connect()
 
   const k = (...parts: string[]) => prefix + parts.join(':')
   const hashed = (text: string) => createHash('sha256').update(text).digest('base64url')
 
-  if (await redis.set(k('seeded'), String(Date.now()), 'NX') === 'OK') {
-    const batch = redis.multi()
+  // On every (re)connection: a Redis that lost its data (no persistence) gets the demo accounts back.
+  async function seedOnce (): Promise<void> {
+    if (await redis.exists(k('seeded')) === 1) return
+    const batch = redis.multi().set(k('seeded'), String(Date.now()))
     for (const { secret, ...key } of seed.keys) batch.set(k('key', key.id), JSON.stringify(key)).set(k('keyhash', hashSecret(secret)), key.id)
     for (const { spentMicros, ...project } of seed.projects) batch.set(k('project', project.id), JSON.stringify(project)).set(k('spent', project.id), spentMicros)
     for (const account of seed.accounts) {
       batch.set(k('mfa', account.id), account.mfaSecret).sadd(k('recovery', account.id), ...account.recoveryCodes.map(hashed))
     }
     await batch.exec()
+  }
+  redis.on('ready', () => { seedOnce().catch((error: Error) => options.onConnectionError?.(error)) })
+  try {
+    await redis.connect()
+    await seedOnce()
+  } catch {
+    // unreachable for now: the store fails closed, ioredis keeps trying
   }
 
   async function readJson<T> (key: string): Promise<T | undefined> {
