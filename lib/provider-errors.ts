@@ -94,9 +94,9 @@ const QUOTA = /insufficient.?quota|billing|credit|quota|exceeded your current|pa
 const PER_MINUTE_TOO_LARGE = /request too large|requested \d{1,12}.{0,100}limit \d{1,12}|exceeds? .{0,60}per.?minute/i
 const UNKNOWN_PARAM = anyOf([
   'unrecognized request argument', 'unknown (?:parameter|field|argument)', 'extra (?:inputs|fields) (?:are )?not permitted',
-  'additional properties', 'unexpected (?:keyword|field)'
+  'additional properties', 'unexpected (?:keyword|field)', 'extraneous key'
 ], 'i')
-const MISSING_PARAM = /missing required|is required|field required|must be provided/i
+const MISSING_PARAM = /missing required|is required|field required|must be provided|required key \[/i
 const CAPABILITIES: Array<[RegExp, GatewayErrorCode]> = [
   [/\btools?\b.{0,80}not supported|does not support (?:tools|function|tool)|function calling/i, 'tools_not_supported'],
   [/image|vision|multimodal/i, 'vision_not_supported'],
@@ -135,7 +135,9 @@ function contextNumbers (message: string): Record<string, number> {
 function paramOf (error: ProviderError): string | undefined {
   if (error.param !== undefined && error.param !== '') return redactString(error.param, 80)
   const quoted = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i.exec(error.message)
-  return quoted?.[1] ?? LEADING_PARAM.exec(error.message)?.[1]
+  // Bedrock: "extraneous key [top_k] is not permitted", "required key [messages] not found"
+  const bracketed = /(?:extraneous|required) key \[([A-Za-z_$][\w.$]{0,60})\]/.exec(error.message)
+  return quoted?.[1] ?? bracketed?.[1] ?? LEADING_PARAM.exec(error.message)?.[1]
 }
 
 function classify (status: number, given: ProviderError | undefined, wait: number | undefined): GatewayErrorCode {
