@@ -143,3 +143,21 @@ t.test('trackDisconnects: false — no per-request hooks; request.abortSignal st
   const fine = await fetch(`http://127.0.0.1:${port}/fine`)
   t.same(await fine.json(), { aborted: false }, 'a request that completes is not aborted')
 })
+
+t.test('a POST whose client is still waiting is not aborted (Fastify\'s own request.signal is, on Node 20)', async (t) => {
+  const app = await buildApp({}, (app) => {
+    app.post('/slow', async (request) => {
+      const ours = request.abortSignal
+      const fastifys = request.signal
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      return { ours: ours.aborted, fastifys: fastifys.aborted }
+    })
+  })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const response = await fetch(`http://127.0.0.1:${port}/slow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m"}' })
+  const body = await response.json() as { ours: boolean, fastifys: boolean }
+  t.equal(body.ours, false, 'request.abortSignal: not aborted while the client waits')
+  t.comment(`Fastify ${app.version}'s request.signal aborted: ${body.fastifys} (it listens to the request's 'close', which Node 20 emits once the body is read)`)
+})
