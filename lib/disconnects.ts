@@ -6,6 +6,7 @@
 // POST body has been read, long before the client leaves.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import { GatewayError } from './gateway-error'
 import { kAbortController, kReply, kStartedAt, type RequestSlots, type ResponseSlots } from './symbols'
@@ -22,6 +23,9 @@ function hasLeft (response: ServerResponse): boolean {
 }
 
 type PipeListener = (this: ServerResponse, source: Readable) => void
+
+const kWatched = Symbol('fastify-gateway-errors.watched-socket')
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null, [kWatched]?: true }
 
 /**
  * `record` is called once a client has gone, for every request when `recordAll`, else never here.
@@ -49,14 +53,30 @@ export function createDisconnectTracker (record: (reply: FastifyReply) => void, 
     if (recordAll) record(reply)
   }
 
+  // HTTP/1: one listener per connection, not per response. Node keeps the response in flight on its
+  // socket (`_httpMessage`, also what its own per-response close handling reads).
+  function onSocketClose (this: HttpSocket): void {
+    const response = this._httpMessage
+    if (response != null) onResponseClose.call(response) // null once a reply has completed
+  }
+
   return {
     watch (reply) {
-      ;(reply.raw as ServerResponse & ResponseSlots)[kReply] = reply
+      const response = reply.raw as ServerResponse & ResponseSlots
+      response[kReply] = reply
       const request = reply.request as FastifyRequest & RequestSlots
       request[kReply] = reply
       request[kStartedAt] = performance.now()
-      reply.raw.on('close', onResponseClose)
-      reply.raw.on('pipe', onPipe)
+      const socket = response.socket as HttpSocket | null
+      if (socket !== null && socket._httpMessage === response) {
+        if (socket[kWatched] !== true) {
+          socket[kWatched] = true
+          socket.on('close', onSocketClose)
+        }
+      } else {
+        response.on('close', onResponseClose) // HTTP/2, injected requests
+      }
+      response.on('pipe', onPipe)
     },
     signalOf: (request) => controllerOf(request).signal
   }

@@ -1,5 +1,6 @@
 // Real sockets: what happens when the client goes away before the reply.
-import { createServer, request, type Server } from 'node:http'
+import { Agent, createServer, request, type Server } from 'node:http'
+import { connect as connectHttp2 } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import t from 'tap'
@@ -160,4 +161,71 @@ t.test('a POST whose client is still waiting is not aborted (Fastify\'s own requ
   const body = await response.json() as { ours: boolean, fastifys: boolean }
   t.equal(body.ours, false, 'request.abortSignal: not aborted while the client waits')
   t.comment(`Fastify ${app.version}'s request.signal aborted: ${body.fastifys} (it listens to the request's 'close', which Node 20 emits once the body is read)`)
+})
+
+t.test('a kept-alive connection: a client that leaves during its second request is seen; one that leaves between requests is not', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const signals: string[] = []
+  const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
+    app.get('/fast', async () => ({ ok: true }))
+    app.get('/wait', async (request) => {
+      await new Promise((resolve) => request.abortSignal.addEventListener('abort', resolve))
+      signals.push((request.abortSignal.reason as { code?: string }).code ?? '')
+      return 'gone'
+    })
+  })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const get = (path: string) => request({ host: '127.0.0.1', port, path, agent })
+  let sockets = 0
+  app.server.on('connection', () => { sockets++ })
+  await new Promise<void>((resolve) => get('/fast').on('response', (res) => { res.resume(); res.on('end', resolve) }).end())
+  await new Promise<void>((resolve) => get('/fast').on('response', (res) => { res.resume(); res.on('end', resolve) }).end())
+  const second = get('/wait')
+  second.on('error', () => {})
+  second.end()
+  await sleep(100)
+  second.destroy()
+  await sleep(150)
+  t.equal(sockets, 1, 'all three on one connection')
+  t.same(signals, ['client_disconnected'], 'the signal of the request in flight fired')
+  t.same(events.map((event) => [event.code, event.route]), [['client_disconnected', '/wait']], 'recorded once, for that request')
+  agent.destroy()
+  const idle = new Agent({ keepAlive: true, maxSockets: 1 })
+  await new Promise<void>((resolve) => request({ host: '127.0.0.1', port, path: '/fast', agent: idle }).on('response', (res) => { res.resume(); res.on('end', resolve) }).end())
+  idle.destroy() // the connection closes with no reply in flight
+  await sleep(100)
+  t.equal(events.length, 1, 'nothing recorded for a connection closed between requests')
+})
+
+t.test('HTTP/2: a stream the client resets is seen as a client that left', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const signals: string[] = []
+  const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
+    app.get('/wait', async (request) => {
+      await new Promise((resolve) => request.abortSignal.addEventListener('abort', resolve))
+      signals.push((request.abortSignal.reason as { code?: string }).code ?? '')
+      return 'gone'
+    })
+    app.get('/fine', async (request) => ({ aborted: request.abortSignal.aborted }))
+  }, { http2: true } as never)
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const session = connectHttp2(`http://127.0.0.1:${port}`)
+  t.teardown(() => session.close())
+  const fine = session.request({ ':path': '/fine' })
+  let text = ''
+  fine.on('data', (chunk: Buffer) => { text += chunk.toString() })
+  await once(fine, 'end')
+  t.same(JSON.parse(text), { aborted: false }, 'a completed HTTP/2 request is not aborted')
+  const waiting = session.request({ ':path': '/wait' })
+  waiting.on('error', () => {})
+  await sleep(100)
+  waiting.close()
+  await sleep(150)
+  t.same(signals, ['client_disconnected'])
+  t.same(events.map((event) => [event.code, event.route]), [['client_disconnected', '/wait']])
 })
