@@ -74,7 +74,7 @@ export function createDisconnectTracker (record: (reply: FastifyReply) => void, 
           socket.on('close', onSocketClose)
         }
       } else {
-        response.on('close', onResponseClose) // HTTP/2, injected requests
+        response.on('close', onResponseClose) // HTTP/2 (and a pipelined response not yet on its socket)
       }
       response.on('pipe', onPipe)
     },
