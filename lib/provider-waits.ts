@@ -11,10 +11,10 @@ export function headerValue (headers: HeaderBag, name: string): string | undefin
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-const DURATION_PART = /(\d{1,9}(?:\.\d{1,6})?)(ms|s|m|h)/g
-const DURATION = /^(?:\d{1,9}(?:\.\d{1,6})?(?:ms|s|m|h)){1,4}$/
+const DURATION_PART = /(\d{1,9}(?:\.\d{1,12})?)(ms|s|m|h)/g
+const DURATION = /^(?:\d{1,9}(?:\.\d{1,12})?(?:ms|s|m|h)){1,4}$/
 
-/** OpenAI's `x-ratelimit-reset-*` durations: "1m30s", "20ms", "6.5s". */
+/** OpenAI's `x-ratelimit-reset-*` durations: "1m30s", "20ms", "6.5s" (and the waits messages state). */
 export function parseDuration (value: string | undefined): number | undefined {
   if (value === undefined || !DURATION.test(value)) return undefined
   let total = 0
@@ -23,17 +23,13 @@ export function parseDuration (value: string | undefined): number | undefined {
 }
 
 // OpenAI and Groq say it in the message too: "Please try again in 6.780999999s", "in 1m0.36s", "in 644ms"
-const MESSAGE_WAIT = /try again in ((?:\d{1,9}(?:\.\d{1,12})?(?:ms|h|m|s)){1,4})\b/i
-const MESSAGE_WAIT_PART = /(\d{1,9}(?:\.\d{1,12})?)(ms|h|m|s)/g
+const MESSAGE_WAIT = /try again in ((?:\d{1,9}(?:\.\d{1,12})?(?:ms|s|m|h)){1,4})\b/i
 
 function messageWait (body: unknown): number | undefined {
   const root = (Array.isArray(body) ? body[0] : body) as { error?: { message?: unknown }, message?: unknown } | undefined
   const message = root?.error?.message ?? root?.message
   const match = typeof message === 'string' ? MESSAGE_WAIT.exec(message.slice(0, 2000)) : null
-  if (match === null) return undefined
-  let total = 0
-  for (const [, amount, unit] of (match[1] as string).matchAll(MESSAGE_WAIT_PART)) total += Number(amount) * (UNIT_MS[unit as string] as number)
-  return total
+  return match === null ? undefined : parseDuration(match[1])
 }
 
 /** Gemini's `RetryInfo.retryDelay`, e.g. "37s" or "0.5s", inside `error.details`. */

@@ -2,7 +2,6 @@
 // (budget, quota, idempotency, MFA steps, failure counts) is one Lua script, so it is atomic across
 // instances. When Redis is unreachable or fails, every method throws `service_unavailable` with a
 // wait: budgets and idempotency fail closed, and the client recovers by itself when Redis returns.
-import { createHash } from 'node:crypto'
 import Redis from 'ioredis'
 import { GatewayError } from 'fastify-gateway-errors'
 import type { ApiKey, IdempotencyClaim, Project, Store, StoreOptions } from './store'
@@ -103,7 +102,6 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
   for (const [name, script] of Object.entries(scripts)) redis.defineCommand(name, script)
 
   const k = (...parts: string[]) => prefix + parts.join(':')
-  const hashed = (text: string) => createHash('sha256').update(text).digest('base64url')
 
   // On every (re)connection: a Redis that lost its data (no persistence) gets the demo accounts back.
   async function seedOnce (): Promise<void> {
@@ -112,7 +110,7 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
     for (const { secret, ...key } of seed.keys) batch.set(k('key', key.id), JSON.stringify(key)).set(k('keyhash', hashSecret(secret)), key.id)
     for (const { spentMicros, ...project } of seed.projects) batch.set(k('project', project.id), JSON.stringify(project)).set(k('spent', project.id), spentMicros)
     for (const account of seed.accounts) {
-      batch.set(k('mfa', account.id), account.mfaSecret).sadd(k('recovery', account.id), ...account.recoveryCodes.map(hashed))
+      batch.set(k('mfa', account.id), account.mfaSecret).sadd(k('recovery', account.id), ...account.recoveryCodes.map(hashSecret))
     }
     await batch.exec()
   }
@@ -176,17 +174,17 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
     },
 
     async claimIdempotency (scope, key, fingerprint) {
-      const [state, response] = await redis.gwClaim(k('idem', scope, hashed(key)), fingerprint, IDEMPOTENCY_PENDING_MS) as [IdempotencyClaim['state'], string?]
+      const [state, response] = await redis.gwClaim(k('idem', scope, hashSecret(key)), fingerprint, IDEMPOTENCY_PENDING_MS) as [IdempotencyClaim['state'], string?]
       return state === 'replay' ? { state, response: JSON.parse(response as string) } : { state } as IdempotencyClaim
     },
     async completeIdempotency (scope, key, response) {
-      await redis.multi().hset(k('idem', scope, hashed(key)), 'response', JSON.stringify(response)).pexpire(k('idem', scope, hashed(key)), idempotencyTtlMs).exec()
+      await redis.multi().hset(k('idem', scope, hashSecret(key)), 'response', JSON.stringify(response)).pexpire(k('idem', scope, hashSecret(key)), idempotencyTtlMs).exec()
     },
-    async abandonIdempotency (scope, key) { await redis.gwAbandon(k('idem', scope, hashed(key))) },
+    async abandonIdempotency (scope, key) { await redis.gwAbandon(k('idem', scope, hashSecret(key))) },
 
     async mfaSecret (account) { return await redis.get(k('mfa', account)) ?? undefined },
     async useTotpStep (account, step) { return await redis.gwUseStep(k('mfa-step', account), step, 10 * 60_000) === 1 },
-    async useRecoveryCode (account, code) { return await redis.srem(k('recovery', account), hashed(code)) === 1 },
+    async useRecoveryCode (account, code) { return await redis.srem(k('recovery', account), hashSecret(code)) === 1 },
 
     async failures (bucket) {
       const [[, count], [, ttl]] = await redis.multi().get(k('fail', bucket)).pttl(k('fail', bucket)).exec() as [[null, string | null], [null, number]]

@@ -58,7 +58,7 @@ export function demoSeed (now = Date.now()): Seed {
   }
 }
 
-/** Secrets are looked up by their hash: a leaked store does not leak usable keys. */
+/** Secrets (keys, recovery codes, idempotency keys) are stored by their hash: a leaked store does not leak them. */
 export function hashSecret (secret: string): string {
   return createHash('sha256').update(secret).digest('hex')
 }
