@@ -9,6 +9,7 @@ function handWrittenBody (request) {
   return { error: { message: entry.message, type: entry.type, code: 'model_not_found', param: entry.param, request_id: request.id, retryable: entry.retryable } }
 }
 const { $id, ...schema404 } = GatewayErrorSchemas[404]
+const handWrittenRoute = ['/hand-written', { schema: { response: { 404: schema404 } } }, (request, reply) => reply.code(404).send(handWrittenBody(request))]
 
 const chatBody = {
   type: 'object',
@@ -21,11 +22,30 @@ function pluginApp () {
   const app = Fastify({ logger: false })
   app.register(gatewayErrors)
   app.register(async (app) => {
-    app.get('/hand-written', { schema: { response: { 404: schema404 } } }, (request, reply) => reply.code(404).send(handWrittenBody(request)))
+    app.get(...handWrittenRoute)
     app.get('/gateway-error', (request, reply) => reply.gatewayError('model_not_found'))
     app.get('/thrown', async () => { throw new GatewayError('model_not_found') })
     app.post('/validation', { schema: { body: chatBody } }, async () => ({ ok: true }))
   })
+  return app
+}
+
+/** The hand-written reply alone, in an app without the plugin. */
+function handWrittenApp () {
+  const app = Fastify({ logger: false })
+  app.get(...handWrittenRoute)
+  return app
+}
+
+/**
+ * The least any thrown error costs in Fastify: an error created once, thrown from an async handler,
+ * and an error handler that sends the hand-written reply.
+ */
+function thrownFloorApp () {
+  const app = Fastify({ logger: false })
+  const once = new Error('model_not_found')
+  app.setErrorHandler((_error, request, reply) => reply.code(404).send(handWrittenBody(request)))
+  app.get('/thrown', { schema: { response: { 404: schema404 } } }, async () => { throw once })
   return app
 }
 
@@ -48,4 +68,4 @@ function manyRoutes (app, count = 1000) {
   return app
 }
 
-module.exports = { pluginApp, baselineApp, manyRoutes, gatewayErrors }
+module.exports = { pluginApp, handWrittenApp, thrownFloorApp, baselineApp, manyRoutes, gatewayErrors }

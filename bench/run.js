@@ -1,12 +1,13 @@
 'use strict'
 // `npm run bench`: the error path against hand-written replies and common baselines, side by side,
 // alternating A and B in rounds and reporting the median ratio. Writes bench/results.json.
-const { fork } = require('node:child_process')
+const { fork, spawnSync } = require('node:child_process')
 const { writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
 const { pluginApp, baselineApp } = require('./apps')
 const { measureSuccessPath } = require('./success')
+const { measureInstructions, measureErrorInstructions } = require('./instructions')
 const { measureTranslation } = require('./translate')
 
 const QUICK = process.argv.includes('--quick')
@@ -184,6 +185,14 @@ async function main () {
   process.stdout.write('.')
   results.successPath = await measureSuccessPath({ rounds: QUICK ? 3 : 11 })
   process.stdout.write('.')
+  // Instructions, not time: the figures that hold from one run to the next (valgrind needed).
+  if (spawnSync('valgrind', ['--version']).status === 0) {
+    results.instructions = {
+      success: await measureInstructions({ kinds: ['plugin', 'unstamped'] }),
+      errors: await measureErrorInstructions()
+    }
+    process.stdout.write('.')
+  }
   results.translation = measureTranslation({ rounds: QUICK ? 3 : 11 })
   results.soak = await soak()
   console.log('\n')
@@ -196,6 +205,20 @@ async function main () {
   }
   for (const [name, r] of Object.entries(results.successPath)) {
     rows.push([`success path, server CPU per request: ${name}`, `${fmt(r.plugin.cpuMicros, 1)} vs ${fmt(r.plain.cpuMicros, 1)} µs`, `${fmt(r.plugin.ratio, 3)}×`, `≤ 1.02× ${r.plugin.ratio <= 1.02 ? 'met' : 'MISSED'}`])
+  }
+  for (const [name, r] of Object.entries(results.instructions?.success ?? {})) {
+    for (const [kind, label] of [['plugin', 'defaults'], ['unstamped', 'requestIdHeader: false']]) {
+      rows.push([`success path, instructions per request: ${name}, ${label}`, `${fmt(r[kind].instructions)} vs ${fmt(r.plain.instructions)}`, `${fmt(r[kind].ratio, 3)}×`, `≤ 1.02× ${r[kind].ratio <= 1.02 ? 'met' : 'MISSED'}`])
+    }
+  }
+  const errors = results.instructions?.errors
+  if (errors !== undefined) {
+    const same = errors['hand-written reply, same app'].instructions
+    for (const [name, r] of Object.entries(errors)) {
+      if (r.speed === undefined) continue
+      const goal = { 'reply.gatewayError': 1, 'thrown GatewayError': 0.95 }[name]
+      rows.push([`error path, instructions per reply: ${name} (speed vs the hand-written reply)`, `${fmt(r.instructions)} vs ${fmt(same)}`, `${fmt(r.speed, 3)}×`, goal === undefined ? 'reported' : `≥ ${goal}× ${r.speed >= goal ? 'met' : 'MISSED'}`])
+    }
   }
   for (const [label, st] of Object.entries(results.startup)) {
     rows.push([`start-up, ${label}: time`, `${fmt(st.plugin.ms)} vs ${fmt(st.plain.ms)} ms`, `${fmt(st.timeRatio, 2)}×`, `≤ 1.2× ${st.timeRatio <= 1.2 ? 'met' : 'MISSED'}`])

@@ -7,7 +7,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Readable } from 'node:stream'
 import { GatewayError } from './gateway-error'
 import { kAbortController, kReply, kStartedAt, type RequestSlots, type ResponseSlots } from './symbols'
 
@@ -22,16 +21,16 @@ function hasLeft (response: ServerResponse): boolean {
   return response.destroyed && !response.writableEnded
 }
 
-type PipeListener = (this: ServerResponse, source: Readable) => void
-
 const kWatched = Symbol('fastify-gateway-errors.watched-socket')
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null, [kWatched]?: true }
 
-/**
- * `record` is called once a client has gone, for every request when `recordAll`, else never here.
- * `onPipe` is added to every response too: the watch is the plugin's one per-request step.
- */
-export function createDisconnectTracker (record: (reply: FastifyReply) => void, recordAll: boolean, onPipe: PipeListener): DisconnectTracker {
+export interface DisconnectTrackerOptions {
+  /** Called once a client has gone, for every request when `recordAll`, else never here. */
+  record: (reply: FastifyReply) => void
+  recordAll: boolean
+}
+
+export function createDisconnectTracker ({ record, recordAll }: DisconnectTrackerOptions): DisconnectTracker {
   function controllerOf (request: FastifyRequest): AbortController {
     const self = request as FastifyRequest & RequestSlots
     let controller = self[kAbortController]
@@ -76,7 +75,6 @@ export function createDisconnectTracker (record: (reply: FastifyReply) => void, 
       } else {
         response.on('close', onResponseClose) // HTTP/2 (and a pipelined response not yet on its socket)
       }
-      response.on('pipe', onPipe)
     },
     signalOf: (request) => controllerOf(request).signal
   }

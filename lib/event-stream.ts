@@ -4,11 +4,12 @@
 // started stream (no [DONE]). A source that fails before its first byte is left to Fastify, which
 // makes it an ordinary error reply, with its status.
 //
-// No onSend hook: it would run on every reply. The response's 'pipe' event (one listener, added by
-// the plugin's onRequest hook) finds the streams, and only those responses get the guard.
+// An onSend hook (one function call a reply, cheaper than a listener on every response) adds a
+// 'pipe' listener to the responses whose payload is a stream; the listener sees what is actually
+// piped (a later hook may wrap the stream) and guards event streams only.
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { kReply, type ResponseSlots } from './symbols'
 
 type FrameFor = (reply: FastifyReply, error: unknown) => string | undefined
@@ -18,9 +19,11 @@ function isEventStream (response: ServerResponse): boolean {
   return typeof type === 'string' && type.startsWith('text/event-stream')
 }
 
-/** A 'pipe' listener for raw responses whose Fastify reply is kept under `kReply`. */
-export function createStreamGuard (frameFor: FrameFor): (this: ServerResponse, source: Readable) => void {
-  return function guardEventStream (this: ServerResponse, source: Readable): void {
+type OnSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => void
+
+/** The onSend hook; responses it guards keep their Fastify reply under `kReply`. */
+export function createStreamGuard (frameFor: FrameFor): OnSend {
+  function guardEventStream (this: ServerResponse, source: Readable): void {
     if (!isEventStream(this)) return
     const response = this
     const destroy = response.destroy
@@ -32,5 +35,14 @@ export function createStreamGuard (frameFor: FrameFor): (this: ServerResponse, s
       this.end(frameFor((this as ServerResponse & ResponseSlots)[kReply] as FastifyReply, failure))
       return this
     }
+  }
+
+  return function guardStreams (_request, reply, payload, done) {
+    if (payload !== null && typeof payload === 'object' && typeof (payload as Partial<Readable>).pipe === 'function') {
+      const response = reply.raw as ServerResponse & ResponseSlots
+      response[kReply] = reply
+      response.on('pipe', guardEventStream)
+    }
+    done(null, payload)
   }
 }

@@ -100,6 +100,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     checkDetails: options.checkDetails,
     undeclared: options.undeclaredCodes,
     serializerFor: (envelope, status) => serializers.forStatus(envelope, status as never),
+    stampsRequestId: options.requestIdHeader,
     docUrls
   })
 
@@ -129,7 +130,11 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   }
 
   registerTranslator(fastify, sendTranslated)
-  const tracker = createDisconnectTracker((reply) => recordDisconnect(reply), options.trackDisconnects, createStreamGuard(frameFor))
+  fastify.addHook('onSend', createStreamGuard(frameFor))
+  const tracker = createDisconnectTracker({
+    record: (reply) => recordDisconnect(reply),
+    recordAll: options.trackDisconnects
+  })
   fastify.decorateRequest(kDisconnectRecorded, false)
   fastify.decorateRequest(kReply, null)
   fastify.decorateRequest(kAbortController, null)

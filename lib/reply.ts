@@ -2,7 +2,7 @@
 // the route's envelope; or an SSE error event when the stream has already started; or, for
 // status 0, only a record.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { isGatewayErrorCode, type GatewayErrorCode } from './catalog'
+import type { GatewayErrorCode } from './catalog'
 import { detailsCheck } from './details-check'
 import type { Envelope, ErrorInstance, ResolvedEntry } from './envelopes'
 import { messageFor } from './message'
@@ -13,7 +13,7 @@ import { headerSafeId } from './request-id'
 import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
 import { capWait } from './retry-after'
-import { kRouteErrorContext } from './symbols'
+import { kReply, kRouteErrorContext, type RequestSlots } from './symbols'
 
 export type { GatewayErrorEvent } from './record'
 export type Serializer = (body: unknown) => string
@@ -37,6 +37,8 @@ export interface SenderOptions {
   undeclared: 'off' | 'warn' | 'error' | 'throw'
   /** The compiled serializer of an envelope's body for a status. */
   serializerFor: (envelope: Envelope, status: number) => Serializer
+  /** Whether every route's handler sets x-request-id before it runs (`requestIdHeader`). */
+  stampsRequestId: boolean
   /** Each code's documentation page, when there is one. */
   docUrls: Readonly<Partial<Record<GatewayErrorCode, string>>>
 }
@@ -96,7 +98,7 @@ export function createSender (options: SenderOptions): Sender {
   function prepare (reply: FastifyReply, requested: GatewayErrorCode, rawDetails: unknown, error: unknown, trusted: boolean): Prepared | undefined {
     const request = reply.request
     let code = requested
-    if (!isGatewayErrorCode(code)) {
+    if (typeof code !== 'string' || (resolvedEntries[code] as ResolvedEntry | undefined) === undefined) {
       request.log.error({ code: String(code) }, `${PREFIX}: '${String(code)}' is not a catalog code; replying internal_error`)
       code = 'internal_error'
     }
@@ -151,9 +153,10 @@ export function createSender (options: SenderOptions): Sender {
   function writeHeaders (reply: FastifyReply, prepared: Prepared): void {
     const { entry, envelope, wait, requestId } = prepared
     reply.code(entry.status)
-    reply.header('content-type', envelope.contentType)
+    reply.type(envelope.contentType)
     reply.header('x-should-retry', entry.shouldRetry)
-    reply.header('x-request-id', requestId)
+    // Set already, to the same value, when the route's handler began (see the plugin's prepareRequest).
+    if (!options.stampsRequestId || (reply.request as FastifyRequest & RequestSlots)[kReply] !== reply) reply.header('x-request-id', requestId)
     if (envelope.requestIdHeader !== 'x-request-id') reply.header(envelope.requestIdHeader, requestId)
     if (wait !== undefined) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)))

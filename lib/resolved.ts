@@ -18,9 +18,11 @@ function resolve (code: GatewayErrorCode): ResolvedEntry {
   })
 }
 
-export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> = Object.fromEntries(
-  codes.map((code) => [code, resolve(code)])
-) as Record<GatewayErrorCode, ResolvedEntry>
+// No prototype: `resolvedEntries[anything]` is an entry or undefined, never Object.prototype's members.
+export const resolvedEntries: Readonly<Record<GatewayErrorCode, ResolvedEntry>> = Object.assign(
+  Object.create(null) as Record<GatewayErrorCode, ResolvedEntry>,
+  Object.fromEntries(codes.map((code) => [code, resolve(code)]))
+)
 
 /** For a code added to the catalog after start-up (`extraCodes`). */
 export function resolveAdded (code: GatewayErrorCode): void {

@@ -5,7 +5,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import Anthropic from '@anthropic-ai/sdk'
 import { streamText } from 'ai'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import OpenAI from 'openai'
 import t from 'tap'
 import { GatewayError, type GatewayErrorEvent } from './internals'
@@ -115,4 +115,37 @@ t.test('AI SDK: streamText reports the error part', async (t) => {
   t.equal(text, 'Hello world')
   t.equal(errors.length, 1, 'one error')
   t.match(JSON.stringify(errors[0]), /upstream_error|invalid or unparseable/, 'the catalog error reached the caller')
+})
+
+t.test('a stream sent from a hook, or wrapped by a later onSend hook, is guarded too', async (t) => {
+  const app = await buildApp({}, async (app) => {
+    app.register(async (scope) => {
+      scope.addHook('preHandler', async (_request, reply) =>
+        reply.header('content-type', 'text/event-stream').send(failingSource([chunk('Hi')], new GatewayError('upstream_timeout'))))
+      scope.post('/v1/from-hook', async () => ({ never: true }))
+    })
+    app.register(async (scope) => {
+      // what a compression or metrics hook does: pipes the payload into a stream of its own
+      scope.addHook('onSend', async (_request, _reply, payload) => {
+        if (!(payload instanceof Readable)) return payload
+        const wrapper = new PassThrough()
+        payload.on('error', (error) => wrapper.destroy(error))
+        return payload.pipe(wrapper)
+      })
+      scope.post('/v1/wrapped', async (_request, reply) =>
+        reply.header('content-type', 'text/event-stream').send(failingSource([chunk('Hi')], new GatewayError('upstream_error'))))
+    })
+  })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  for (const [path, code] of [['/v1/from-hook', 'upstream_timeout'], ['/v1/wrapped', 'upstream_error']] as const) {
+    const res = await fetch(url + path, { method: 'POST' })
+    t.equal(res.status, 200, path)
+    const frames = (await res.text()).split('\n\n').filter(Boolean)
+    t.equal(frames.length, 2, `${path}: the chunk and one error event`)
+    const error = JSON.parse((frames[1] as string).replace(/^data: /, ''))
+    t.equal(error.error.code, code, path)
+    t.equal(validateBody('openai', code, error), null)
+  }
 })
