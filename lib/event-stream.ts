@@ -4,12 +4,12 @@
 // started stream (no [DONE]). A source that fails before its first byte is left to Fastify, which
 // makes it an ordinary error reply, with its status.
 //
-// An onSend hook (one function call a reply, cheaper than a listener on every response) adds a
-// 'pipe' listener to the responses whose payload is a stream; the listener sees what is actually
-// piped (a later hook may wrap the stream) and guards event streams only.
+// The plugin's onSend hook (one function call a reply, cheaper than a listener on every response)
+// adds a 'pipe' listener to the responses whose payload is a stream; the listener sees what is
+// actually piped (a later hook may wrap the stream) and guards event streams only.
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { kReply, type ResponseSlots } from './symbols'
 
 type FrameFor = (reply: FastifyReply, error: unknown) => string | undefined
@@ -19,10 +19,8 @@ function isEventStream (response: ServerResponse): boolean {
   return typeof type === 'string' && type.startsWith('text/event-stream')
 }
 
-type OnSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => void
-
-/** The onSend hook; responses it guards keep their Fastify reply under `kReply`. */
-export function createStreamGuard (frameFor: FrameFor): OnSend {
+/** For the onSend hook: guards `reply` when `payload` is a stream (its response keeps the reply under `kReply`). */
+export function createStreamGuard (frameFor: FrameFor): (reply: FastifyReply, payload: unknown) => void {
   function guardEventStream (this: ServerResponse, source: Readable): void {
     if (!isEventStream(this)) return
     const response = this
@@ -37,12 +35,11 @@ export function createStreamGuard (frameFor: FrameFor): OnSend {
     }
   }
 
-  return function guardStreams (_request, reply, payload, done) {
+  return function guardStream (reply, payload) {
     if (payload !== null && typeof payload === 'object' && typeof (payload as Partial<Readable>).pipe === 'function') {
       const response = reply.raw as ServerResponse & ResponseSlots
       response[kReply] = reply
       response.on('pipe', guardEventStream)
     }
-    done(null, payload)
   }
 }

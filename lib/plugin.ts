@@ -16,7 +16,7 @@ import { parseRetryAfter, parseRetryAfterMs } from './retry-after'
 import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
 import { createSerializers } from './serializers'
 import { bareBody, registerTranslator } from './server-options'
-import { kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt } from './symbols'
+import { kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt, type RequestSlots } from './symbols'
 import { translateError, validationErrorFormatter } from './translate'
 
 export type { GatewayErrorsOptions } from './options'
@@ -130,7 +130,6 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   }
 
   registerTranslator(fastify, sendTranslated)
-  fastify.addHook('onSend', createStreamGuard(frameFor))
   const tracker = createDisconnectTracker({
     record: (reply) => recordDisconnect(reply),
     recordAll: options.trackDisconnects
@@ -149,6 +148,17 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     tracker.watch(reply)
     if (stampRequestId) reply.header('x-request-id', headerSafeId(request.id))
   }
+
+  // Every reply passes here. A reply sent before the route's handler began (a CORS preflight, a
+  // cache or auth hook answering itself) gets its x-request-id here; error replies already have it.
+  const guardStream = createStreamGuard(frameFor)
+  fastify.addHook('onSend', function gatewayErrorsOnSend (request, reply, payload, done) {
+    if (stampRequestId && (request as FastifyRequest & RequestSlots)[kReply] === null && !reply.hasHeader('x-request-id')) {
+      reply.header('x-request-id', headerSafeId(request.id))
+    }
+    guardStream(reply, payload)
+    done(null, payload)
+  })
 
   fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode, details?: unknown) {
     return send(this, code, details)

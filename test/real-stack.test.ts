@@ -155,6 +155,30 @@ t.test('success replies carry the request id too; Anthropic routes also as reque
   await off.close()
 })
 
+t.test('replies sent before the handler runs carry the request id too: a CORS preflight, a hook answering itself', async (t) => {
+  for (const order of ['before', 'after'] as const) {
+    const app = Fastify()
+    if (order === 'before') await app.register(cors, { origin: true })
+    await app.register(gatewayErrors)
+    if (order === 'after') await app.register(cors, { origin: true })
+    app.register(async (scope) => {
+      scope.addHook('preHandler', async (_request, reply) => reply.code(200).send({ cached: true }))
+      scope.post('/v1/cached', async () => ({ cached: false }))
+    })
+    app.post('/v1/chat/completions', async () => ({ ok: true }))
+    await app.ready()
+    const preflight = await app.inject({ method: 'OPTIONS', url: '/v1/chat/completions', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
+    t.equal(preflight.statusCode, 204, `cors ${order}: preflight`)
+    t.match(preflight.headers['x-request-id'], /^req-/, `cors ${order}: the preflight carries x-request-id`)
+    const cached = await app.inject({ method: 'POST', url: '/v1/cached', payload: {} })
+    t.same(cached.json(), { cached: true })
+    t.match(cached.headers['x-request-id'], /^req-/, `cors ${order}: a reply from a preHandler hook carries x-request-id`)
+    const chat = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: {} })
+    t.equal(String(chat.headers['x-request-id']).split(',').length, 1, 'set once')
+    await app.close()
+  }
+})
+
 t.test('incomplete details leave the catalog message as it is', async (t) => {
   const app = Fastify()
   await app.register(gatewayErrors, { checkDetails: false })
