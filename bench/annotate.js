@@ -6,7 +6,7 @@
 const { readFileSync } = require('node:fs')
 const { execFileSync } = require('node:child_process')
 
-const REQUESTS = Number(process.env.INSTRUCTIONS_MEASURED ?? 2000) // as counted by bench/instructions.js
+const { COUNTING } = require('./instructions')
 
 function load (base) {
   const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', `${base}.callgrind`], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
@@ -26,7 +26,7 @@ function load (base) {
     const raw = match[2]
     const address = /^\?\?\?:0x([0-9a-f]+)$/.exec(raw)
     const name = address ? nameOf(parseInt(address[1], 16)) : raw.replace(/^\?\?\?:/, '')
-    self.set(name, (self.get(name) ?? 0) + Number(match[1].replace(/,/g, '')) / REQUESTS)
+    self.set(name, (self.get(name) ?? 0) + Number(match[1].replace(/,/g, '')) / COUNTING.measured)
   }
   return self
 }

@@ -9,7 +9,9 @@ function handWrittenBody (request) {
   return { error: { message: entry.message, type: entry.type, code: 'model_not_found', param: entry.param, request_id: request.id, retryable: entry.retryable } }
 }
 const { $id, ...schema404 } = GatewayErrorSchemas[404]
-const handWrittenRoute = ['/hand-written', { schema: { response: { 404: schema404 } } }, (request, reply) => reply.code(404).send(handWrittenBody(request))]
+const handWrittenSchema = { schema: { response: { 404: schema404 } } }
+const sendHandWritten = (request, reply) => reply.code(404).send(handWrittenBody(request))
+const handWrittenRoute = ['/hand-written', handWrittenSchema, sendHandWritten]
 
 const chatBody = {
   type: 'object',
@@ -44,8 +46,8 @@ function handWrittenApp () {
 function thrownFloorApp () {
   const app = Fastify({ logger: false })
   const once = new Error('model_not_found')
-  app.setErrorHandler((_error, request, reply) => reply.code(404).send(handWrittenBody(request)))
-  app.get('/thrown', { schema: { response: { 404: schema404 } } }, async () => { throw once })
+  app.setErrorHandler((_error, request, reply) => sendHandWritten(request, reply))
+  app.get('/thrown', handWrittenSchema, async () => { throw once })
   return app
 }
 

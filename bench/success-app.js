@@ -11,7 +11,7 @@ const chatBody = {
 const chatReply = {
   200: { type: 'object', properties: { id: { type: 'string' }, object: { type: 'string' }, model: { type: 'string' }, created: { type: 'integer' } } }
 }
-const variants = { plugin: {}, untracked: { trackDisconnects: false }, unstamped: { requestIdHeader: false }, bare: { trackDisconnects: false, requestIdHeader: false } }
+const variants = { plugin: {}, untracked: { trackDisconnects: false }, unstamped: { requestIdHeader: false } }
 
 function successApp (kind) {
   const app = Fastify({ logger: false })

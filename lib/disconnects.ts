@@ -11,7 +11,7 @@ import { GatewayError } from './gateway-error'
 import { kAbortController, kReply, kStartedAt, type RequestSlots, type ResponseSlots } from './symbols'
 
 export interface DisconnectTracker {
-  /** Called from the plugin's onRequest hook, once per request. */
+  /** Called once per request, as the route's handler begins (the plugin's prepareRequest). */
   watch (reply: FastifyReply): void
   /** The getter behind `request.abortSignal`. */
   signalOf (request: FastifyRequest): AbortSignal

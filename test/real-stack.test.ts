@@ -12,7 +12,7 @@ import fp from 'fastify-plugin'
 import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import t, { type Test as Tap } from 'tap'
-import gatewayErrors, { catalog, isGatewayErrorCode, type GatewayErrorCode } from './internals'
+import gatewayErrors, { catalog, GatewayError, isGatewayErrorCode, type GatewayErrorCode } from './internals'
 import { foreignErrorStatuses } from '../lib/route-schemas'
 import { validateBody } from './helpers'
 
@@ -158,6 +158,8 @@ t.test('success replies carry the request id too; Anthropic routes also as reque
 t.test('replies sent before the handler runs carry the request id too: a CORS preflight, a hook answering itself', async (t) => {
   for (const order of ['before', 'after'] as const) {
     const app = Fastify()
+    // routes added before the plugin: it does not wrap them, its error replies still carry the id
+    app.register(async (scope) => { scope.post('/v1/early', async (_request, reply) => reply.gatewayError('model_not_found')) })
     if (order === 'before') await app.register(cors, { origin: true })
     await app.register(gatewayErrors)
     if (order === 'after') await app.register(cors, { origin: true })
@@ -165,18 +167,37 @@ t.test('replies sent before the handler runs carry the request id too: a CORS pr
       scope.addHook('preHandler', async (_request, reply) => reply.code(200).send({ cached: true }))
       scope.post('/v1/cached', async () => ({ cached: false }))
     })
+    app.register(async (scope) => {
+      scope.addHook('onRequest', async () => { throw new GatewayError('invalid_api_key') })
+      scope.post('/v1/guarded', async () => ({ ok: true }))
+    })
     app.post('/v1/chat/completions', async () => ({ ok: true }))
-    await app.ready()
-    const preflight = await app.inject({ method: 'OPTIONS', url: '/v1/chat/completions', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
-    t.equal(preflight.statusCode, 204, `cors ${order}: preflight`)
-    t.match(preflight.headers['x-request-id'], /^req-/, `cors ${order}: the preflight carries x-request-id`)
-    const cached = await app.inject({ method: 'POST', url: '/v1/cached', payload: {} })
-    t.same(cached.json(), { cached: true })
-    t.match(cached.headers['x-request-id'], /^req-/, `cors ${order}: a reply from a preHandler hook carries x-request-id`)
-    const chat = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: {} })
-    t.equal(String(chat.headers['x-request-id']).split(',').length, 1, 'set once')
-    await app.close()
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    t.teardown(() => app.close())
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const preflight = await fetch(`${url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
+    t.equal(preflight.status, 204, `cors ${order}: preflight`)
+    t.match(preflight.headers.get('x-request-id'), /^req-/, `cors ${order}: the preflight carries x-request-id`)
+    const cached = await post(`${url}/v1/cached`, {})
+    t.same(await cached.json(), { cached: true })
+    t.match(cached.headers.get('x-request-id'), /^req-/, `cors ${order}: a reply from a preHandler hook carries x-request-id`)
+    const chat = await post(`${url}/v1/chat/completions`, {})
+    t.equal(String(chat.headers.get('x-request-id')).split(',').length, 1, 'set once')
+    const ids = [preflight, cached, chat].map((res) => res.headers.get('x-request-id'))
+    t.equal(new Set(ids).size, 3, `cors ${order}: each request its own id`)
+    for (const [path, code] of [['/v1/guarded', 'invalid_api_key'], ['/v1/early', 'model_not_found']] as const) {
+      const res = await post(url + path, {})
+      const body = await res.json() as { error: { code: string, request_id: string } }
+      t.equal(body.error.code, code, `cors ${order}: ${path}`)
+      t.equal(res.headers.get('x-request-id'), body.error.request_id, `cors ${order}: ${path}: the header is the body's id, once`)
+    }
   }
+  const off = Fastify()
+  await off.register(gatewayErrors, { requestIdHeader: false })
+  off.post('/v1/nope', async (_request, reply) => reply.gatewayError('model_not_found'))
+  const error = await off.inject({ method: 'POST', url: '/v1/nope', payload: {} })
+  t.equal(error.headers['x-request-id'], error.json().error.request_id, 'requestIdHeader: false: error replies still carry the id')
+  await off.close()
 })
 
 t.test('incomplete details leave the catalog message as it is', async (t) => {
