@@ -10,7 +10,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { kReply, type ResponseSlots } from './symbols'
+import { kReply, kSource, type ResponseSlots } from './symbols'
 
 type FrameFor = (reply: FastifyReply, error: unknown) => string | undefined
 
@@ -24,6 +24,7 @@ export function createStreamGuard (frameFor: FrameFor): (reply: FastifyReply, pa
   function guardEventStream (this: ServerResponse, source: Readable): void {
     if (!isEventStream(this)) return
     const response = this
+    ;(response as ServerResponse & ResponseSlots)[kSource] = source
     const destroy = response.destroy
     response.destroy = function endWithErrorEvent (this: ServerResponse, error?: Error) {
       const failure = source.errored

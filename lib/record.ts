@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { PREFIX } from './options'
 import type { GatewayErrorCode } from './catalog'
 import type { ResolvedEntry } from './envelopes'
-import { kDisconnectRecorded, kStartedAt, type RequestSlots } from './symbols'
+import { kDisconnectRecorded, kSource, kStartedAt, type RequestSlots, type ResponseSlots } from './symbols'
+import { deliveryOf, type StreamDelivery } from './upstream-events'
 
 /** What the observability hook sees, once per gateway error. */
 export interface GatewayErrorEvent {
@@ -18,6 +19,11 @@ export interface GatewayErrorEvent {
   disconnected: boolean
   /** The original error, when the reply translates one. */
   error?: unknown
+  /**
+   * When the reply was a provider's stream from `fetchUpstream({ raw: true })` that ended badly (the
+   * client left, or the provider failed or stalled midway): what had been forwarded, for billing.
+   */
+  delivery?: StreamDelivery
 }
 
 export type Recorder = (reply: FastifyReply, entry: ResolvedEntry, error: unknown) => void
@@ -34,7 +40,7 @@ export function createRecorder (onGatewayError: ((event: GatewayErrorEvent) => v
     }
     if (onGatewayError === undefined) return
     try {
-      onGatewayError({
+      const event: GatewayErrorEvent = {
         code: entry.code,
         status: entry.status,
         retryable: entry.retryable,
@@ -44,7 +50,13 @@ export function createRecorder (onGatewayError: ((event: GatewayErrorEvent) => v
         elapsedMs,
         disconnected: entry.status === 0,
         error
-      })
+      }
+      const source = (reply.raw as typeof reply.raw & ResponseSlots)[kSource]
+      if (source !== undefined) {
+        const delivery = deliveryOf(source, entry.status === 0 ? 'client_disconnected' : 'failed')
+        if (delivery !== undefined) event.delivery = delivery
+      }
+      onGatewayError(event)
     } catch (hookError) {
       request.log.error({ err: hookError }, `${PREFIX}: onGatewayError hook threw`)
     }

@@ -9,6 +9,8 @@ export const kDisconnectRecorded = Symbol('fastify-gateway-errors.disconnect-rec
 export const kAbortController = Symbol('fastify-gateway-errors.abort-controller')
 /** On a raw response: the Fastify reply it belongs to, for its 'close' listener. */
 export const kReply = Symbol('fastify-gateway-errors.reply')
+/** On a raw response: the stream piped into it, whose delivery record an error event carries. */
+export const kSource = Symbol('fastify-gateway-errors.source')
 /** On a GatewayError: its details were built by this package (no check or copy needed). */
 export const kTrustedDetails = Symbol('fastify-gateway-errors.trusted-details')
 /** On a request: when it arrived (performance.now()); Fastify keeps its own only when it logs. */
@@ -25,4 +27,5 @@ export interface RequestSlots {
 /** What the plugin keeps on a raw response. */
 export interface ResponseSlots {
   [kReply]?: FastifyReply
+  [kSource]?: unknown
 }

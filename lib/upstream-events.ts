@@ -1,11 +1,48 @@
-// A provider's event stream, checked: every event is forwarded as the provider sent it, except an
-// error event (OpenAI-style `data: {"error":…}`, Anthropic `event: error`, OpenRouter's chunk with
-// `finish_reason: "error"`, Gemini's safety stop), which becomes a thrown GatewayError: forwarded with
-// `reply.send(stream)`, the plugin turns it into the catalog SSE error event in the route's envelope.
-import { GatewayError, trustDetails } from './gateway-error'
+// A provider's event stream, checked: forwarded in the chunks the provider sent, except an error
+// event (OpenAI-style `data: {"error":…}`, Anthropic `event: error`, OpenRouter's chunk with
+// `finish_reason: "error"`, Gemini's safety stop or bare JSON error), which ends the stream with a
+// GatewayError: forwarded with `reply.send(stream)`, the plugin turns it into the catalog SSE error
+// event in the route's envelope.
+//
+// Cost: a chunk is scanned natively for the few words an error event must contain ("error",
+// "…Reason\"") and only a chunk that has one is parsed. Chunks are forwarded whole, up to their last
+// complete event; a part event is held (at most 1 MiB) until the rest arrives. The stream keeps a
+// delivery record (events, bytes, time to first event, the provider's usage) for billing.
+import { Readable } from 'node:stream'
+import type { GatewayErrorCode } from './catalog'
+import { GatewayError, isGatewayError, trustDetails } from './gateway-error'
 import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
+import { usageOf, type StreamUsage } from './stream-usage'
+import type { Deadlines } from './upstream-deadlines'
 
 const MAX_EVENT_BYTES = 1 << 20
+const LF = 10
+const CR = 13
+const ERROR_MARK = Buffer.from('error')
+const REASON_MARK = Buffer.from('Reason"') // Gemini's finishReason and promptFeedback.blockReason
+const USAGE_MARK = Buffer.from('usage')
+const BLANK_LINES = [Buffer.from('\n\n'), Buffer.from('\n\r\n'), Buffer.from('\r\r')] as const
+const EVENT_END = '\n\n'
+
+export type StreamOutcome = 'streaming' | 'completed' | 'failed' | 'client_disconnected' | 'cancelled'
+
+/** What a provider's stream delivered to the client, as far as the gateway forwarded it. */
+export interface StreamDelivery {
+  provider: string
+  /** `streaming` while it runs; `failed` with `errorCode` when the provider's stream failed or stalled. */
+  outcome: StreamOutcome
+  errorCode: GatewayErrorCode | undefined
+  /** SSE events forwarded (an error event that ended the stream is not counted). */
+  events: number
+  /** Bytes of the provider's events forwarded. */
+  bytes: number
+  /** From the call to the provider to its first event, in ms. */
+  timeToFirstEventMs: number
+  /** From the call to the provider to the end of the stream (or to now, while it runs), in ms. */
+  durationMs: number
+  /** The token counts the provider reported in the stream, if it did (complete only when `completed`). */
+  usage: StreamUsage | undefined
+}
 
 function failure (code: 'upstream_error' | 'content_filtered', provider: string, cause?: unknown): GatewayError {
   return trustDetails(new GatewayError(code, { provider }, cause === undefined ? undefined : { cause }))
@@ -43,44 +80,239 @@ export function eventError (block: string, provider: string): GatewayError | und
   return isSafetyBlock(root) ? failure('content_filtered', provider) : undefined
 }
 
-/** Splits a byte stream into SSE events (each with its terminating blank line), bounded in size. */
-export async function * events (body: AsyncIterable<Uint8Array>, provider: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder()
-  let buffer = ''
-  try {
-    for await (const chunk of body) {
-      buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n')
-      let end = buffer.indexOf('\n\n')
-      while (end !== -1) {
-        yield buffer.slice(0, end + 2)
-        buffer = buffer.slice(end + 2)
-        end = buffer.indexOf('\n\n')
-      }
-      if (buffer.length > MAX_EVENT_BYTES) throw failure('upstream_error', provider)
-    }
-  } catch (error) {
-    if (error instanceof GatewayError) throw error
-    throw failure('upstream_error', provider, error) // the provider dropped the stream midway
+/** Splits SSE text that ends with a blank line (a segment of whole events) into its events. */
+function splitEvents (text: string): string[] {
+  const blocks = text.replace(/\r\n?/g, '\n').split(EVENT_END)
+  blocks.pop() // what follows the last blank line: nothing, or more blank lines
+  return blocks.map((block) => block + EVENT_END)
+}
+
+/** The index just past the last blank line in `chunk` (the end of its last complete event), or -1. */
+export function lastEventEnd (chunk: Buffer): number {
+  const n = chunk.length
+  // The common case, a chunk of whole events: no scan.
+  if (n >= 2 && chunk[n - 1] === LF && (chunk[n - 2] === LF || (n >= 3 && chunk[n - 2] === CR && chunk[n - 3] === LF))) return n
+  let end = -1
+  for (const blank of BLANK_LINES) {
+    const at = chunk.lastIndexOf(blank)
+    if (at !== -1 && at + blank.length > end) end = at + blank.length
   }
-  if (buffer.trim() !== '') yield `${buffer}\n\n`
+  return end
+}
+
+function countEvents (segment: Buffer): number {
+  let count = 0
+  for (const blank of BLANK_LINES) {
+    for (let at = segment.indexOf(blank); at !== -1; at = segment.indexOf(blank, at + blank.length)) count++
+    if (count > 0) break
+  }
+  return count
+}
+
+type Chunk = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+
+/** The provider's events, checked, as a Node Readable of their bytes; see `openEventStream`. */
+export class CheckedEventStream extends Readable {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+  readonly #provider: string
+  readonly #deadlines: Deadlines
+  readonly #startedAt: number
+  #held: Buffer[] = []
+  #heldBytes = 0
+  /** An error found after some events of the same chunk: raised once those have been read. */
+  #pending: GatewayError | undefined
+  #usageTexts: Buffer[] = []
+  #record: StreamDelivery
+  #ended = false
+  /** Where the stream is piped (the client's response, through `reply.send`): its closing early means the client left. */
+  #destination: NodeJS.WritableStream & { destroyed?: boolean, writableEnded?: boolean } | undefined
+  #resolve!: (delivery: StreamDelivery) => void
+  /** Resolves once, when the stream has ended in any way, with its final delivery record. */
+  readonly delivered: Promise<StreamDelivery>
+
+  constructor (reader: ReadableStreamDefaultReader<Uint8Array>, provider: string, deadlines: Deadlines, startedAt: number) {
+    super()
+    this.#reader = reader
+    this.#provider = provider
+    this.#deadlines = deadlines
+    this.#startedAt = startedAt
+    this.#record = { provider, outcome: 'streaming', errorCode: undefined, events: 0, bytes: 0, timeToFirstEventMs: 0, durationMs: 0, usage: undefined }
+    this.delivered = new Promise((resolve) => { this.#resolve = resolve })
+  }
+
+  /** Reads up to the first complete event; throws, before anything is forwarded, when it is an error or there is none. */
+  async start (): Promise<this> {
+    for (;;) {
+      const chunk = await this.#reader.read()
+      if (chunk.done) {
+        if (this.#heldBytes === 0) throw failure('upstream_error', this.#provider)
+        this.#finishHeld()
+        break
+      }
+      this.#deadlines.lastRead = performance.now()
+      const segment = this.#accept(chunk.value)
+      if (segment !== undefined) {
+        this.#record.timeToFirstEventMs = performance.now() - this.#startedAt
+        this.#deadlines.answered()
+        this.#forward(segment, true)
+        break
+      }
+    }
+    return this
+  }
+
+  /** The delivery so far; a stream still running is reported with `outcome`. */
+  delivery (outcome: StreamOutcome = 'streaming'): StreamDelivery {
+    const record = this.#record
+    if (this.#ended) return { ...record }
+    const usage = this.#usageTexts.length === 0 ? undefined : usageOf(this.#usageTexts.map(String))
+    return { ...record, outcome, usage, durationMs: performance.now() - this.#startedAt }
+  }
+
+  override pipe<T extends NodeJS.WritableStream> (destination: T, options?: { end?: boolean }): T {
+    this.#destination = destination
+    return super.pipe(destination, options)
+  }
+
+  override _read (): void {
+    if (this.#pending !== undefined) {
+      this.destroy(this.#pending)
+      return
+    }
+    this.#reader.read().then(this.#onChunk, this.#onReadError)
+  }
+
+  override _destroy (error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.#ended) {
+      if (!this.#deadlines.signal.aborted) this.#deadlines.controller.abort() // closes the provider's connection
+      this.#reader.cancel().catch(() => {})
+      // Our own failures are GatewayErrors; any other error (an AbortError from a consumer that stopped reading) is a cancel.
+      const code = isGatewayError(error) ? error.code as GatewayErrorCode : undefined
+      const outcome = code === 'client_disconnected' || (code === undefined && this.#clientLeft())
+        ? 'client_disconnected'
+        : code === undefined ? 'cancelled' : 'failed'
+      this.#end(outcome, outcome === 'failed' ? code : undefined)
+    }
+    callback(error)
+  }
+
+  #clientLeft (): boolean {
+    const destination = this.#destination
+    return this.#deadlines.clientLeft || (destination?.destroyed === true && destination.writableEnded !== true)
+  }
+
+  #end (outcome: StreamOutcome, errorCode?: GatewayErrorCode): void {
+    this.#record = { ...this.delivery(outcome), errorCode }
+    this.#ended = true
+    this.#deadlines.finish()
+    this.#resolve(this.#record)
+  }
+
+  readonly #onChunk = (chunk: Chunk): void => {
+    if (this.destroyed) return
+    try {
+      if (chunk.done) {
+        if (this.#heldBytes > 0) this.#finishHeld()
+        if (this.#pending === undefined) {
+          this.#end('completed')
+          this.push(null)
+        }
+        return
+      }
+      this.#deadlines.lastRead = performance.now()
+      const segment = this.#accept(chunk.value)
+      if (segment === undefined) this._read()
+      else this.#forward(segment, false)
+    } catch (error) {
+      this.destroy(error as GatewayError) // an event over the size limit
+    }
+  }
+
+  readonly #onReadError = (cause: unknown): void => {
+    if (this.destroyed) return
+    const deadlines = this.#deadlines
+    this.destroy(deadlines.timeoutError(cause) ??
+      (deadlines.clientLeft ? new GatewayError('client_disconnected', undefined, { cause }) : failure('upstream_error', this.#provider, cause)))
+  }
+
+  /** The complete events of what has arrived (held bytes first); the part event after them is held. */
+  #accept (value: Uint8Array): Buffer | undefined {
+    const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    let end = lastEventEnd(chunk)
+    if (this.#heldBytes === 0) {
+      if (end === chunk.length) return chunk
+      if (end !== -1) this.#hold(chunk.subarray(end))
+      return end === -1 ? this.#hold(chunk) : chunk.subarray(0, end)
+    }
+    if (end === -1) end = this.#blankLineAcross(chunk)
+    if (end === -1) return this.#hold(chunk)
+    const segment = Buffer.concat([...this.#held, chunk.subarray(0, end)])
+    this.#held = []
+    this.#heldBytes = 0
+    if (end < chunk.length) this.#hold(chunk.subarray(end))
+    return segment
+  }
+
+  #hold (part: Buffer): undefined {
+    this.#held.push(part)
+    this.#heldBytes += part.length
+    if (this.#heldBytes > MAX_EVENT_BYTES) throw failure('upstream_error', this.#provider)
+    return undefined
+  }
+
+  /** A blank line split between the held bytes and `chunk`: the end of it in `chunk`, or -1. */
+  #blankLineAcross (chunk: Buffer): number {
+    const held = Buffer.concat(this.#held.slice(-2)).subarray(-2)
+    const junction = Buffer.concat([held, chunk.subarray(0, 2)])
+    const end = lastEventEnd(junction) - held.length
+    return end > 0 ? end : -1
+  }
+
+  /** Forwards what is held as the stream's last event (a provider that ended without a blank line). */
+  #finishHeld (): void {
+    const last = Buffer.concat([...this.#held, Buffer.from(EVENT_END)])
+    this.#held = []
+    this.#heldBytes = 0
+    this.#forward(last, this.#record.events === 0)
+  }
+
+  #forward (segment: Buffer, first: boolean): void {
+    if (segment.indexOf(USAGE_MARK) !== -1) {
+      if (this.#usageTexts.length < 2) this.#usageTexts.push(segment)
+      else this.#usageTexts[1] = segment
+    }
+    if (segment.indexOf(ERROR_MARK) !== -1 || segment.indexOf(REASON_MARK) !== -1) {
+      const events = splitEvents(segment.toString('utf8'))
+      const index = events.findIndex((event) => (this.#pending = eventError(event, this.#provider)) !== undefined)
+      if (index === 0) {
+        if (first) throw this.#pending
+        this.destroy(this.#pending)
+        return
+      }
+      if (index > 0) {
+        this.#count(Buffer.from(events.slice(0, index).join('')), index)
+        return
+      }
+    }
+    this.#count(segment, countEvents(segment))
+  }
+
+  #count (segment: Buffer, events: number): void {
+    this.#record.events += events
+    this.#record.bytes += segment.length
+    this.push(segment)
+  }
 }
 
 /**
- * Reads the first event (so an error there, or no event stream at all, is caught before a byte is
- * forwarded), then returns the stream of the provider's events, checked one by one.
+ * Reads the first event (so an error there, or no event at all, is caught before a byte is
+ * forwarded), then returns the stream of the provider's events, checked.
  */
-export async function checkedEvents (body: AsyncIterable<Uint8Array>, provider: string): Promise<AsyncGenerator<string>> {
-  const source = events(body, provider)
-  const first = await source.next()
-  if (first.done === true) throw failure('upstream_error', provider)
-  const firstError = eventError(first.value, provider)
-  if (firstError !== undefined) throw firstError
-  return (async function * checked () {
-    yield first.value
-    for await (const block of source) {
-      const error = eventError(block, provider)
-      if (error !== undefined) throw error
-      yield block
-    }
-  })()
+export function openEventStream (body: ReadableStream<Uint8Array>, provider: string, deadlines: Deadlines, startedAt: number): Promise<CheckedEventStream> {
+  return new CheckedEventStream(body.getReader(), provider, deadlines, startedAt).start()
+}
+
+/** The delivery record of a stream, when it is one of ours; a running one is reported with `outcome`. */
+export function deliveryOf (source: unknown, outcome: StreamOutcome): StreamDelivery | undefined {
+  return source instanceof CheckedEventStream ? source.delivery(outcome) : undefined
 }

@@ -2,17 +2,28 @@
 // means: the provider's error replies through translateProviderError, its faults (timeouts, resets,
 // refused connections, HTML pages, truncated JSON, redirects) by what they are. The provider's raw
 // body never reaches the client; a short, redacted excerpt may, when `excerpt` is set.
-import { Readable } from 'node:stream'
 import { GatewayError, trustDetails } from './gateway-error'
 import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
 import { redactString } from './redact'
-import { checkedEvents } from './upstream-events'
+import { Deadlines, DEFAULT_IDLE_TIMEOUT_MS } from './upstream-deadlines'
+import { openEventStream, type CheckedEventStream, type StreamDelivery } from './upstream-events'
 
 export interface UpstreamOptions extends Omit<RequestInit, 'signal' | 'redirect'> {
   /** The provider's name, for details and logs. */
   provider: string
-  /** The deadline for the whole exchange, headers and body, in ms. */
+  /**
+   * How long the provider has to answer, in ms: its response headers and, with `raw`, its first
+   * event (the time to first token). Past it: `upstream_timeout`, before anything is forwarded.
+   */
   timeoutMs: number
+  /**
+   * The longest silence between two reads of the body once the answer has begun, in ms; `false`
+   * for none. Past it, a stream ends with the catalog's `upstream_timeout` event and the provider's
+   * connection is closed. A stream that keeps talking is never cut. Default 60,000.
+   */
+  idleTimeoutMs?: number | false
+  /** A hard cap on the whole exchange, body included, in ms. Default none. */
+  totalTimeoutMs?: number
   /** Aborts the fetch, e.g. `request.abortSignal` so a client that leaves cancels the upstream call. */
   signal?: AbortSignal
   /** Put a short, redacted excerpt of a bad upstream body in the details. Default false. */
@@ -20,9 +31,10 @@ export interface UpstreamOptions extends Omit<RequestInit, 'signal' | 'redirect'
   /** Checks a parsed JSON body; false makes it an `upstream_error`. */
   validate?: (body: unknown) => boolean
   /**
-   * Expect an event stream: resolve with `stream`, the provider's events checked one by one (send it
-   * with `reply.header('content-type', 'text/event-stream').send(stream)`). An answer that is not an
-   * event stream, or whose first event is an error, is thrown before a byte is forwarded. Default false.
+   * Expect an event stream: resolve with `stream`, the provider's events checked as they pass (send it
+   * with `reply.header('content-type', 'text/event-stream').send(stream)`), and `delivered`. An answer
+   * that is not an event stream, or whose first event is an error, is thrown before a byte is forwarded.
+   * Default false.
    */
   raw?: boolean
   /** `none` (default): a 3xx is an `upstream_error`. `same-origin`: follow up to 3 redirects to the same origin. */
@@ -37,8 +49,13 @@ export interface UpstreamResult {
   response: Response
   /** The parsed JSON body; undefined with `raw`. */
   body: unknown
-  /** With `raw`: the checked event stream, a Node Readable of the provider's SSE text. */
-  stream?: Readable
+  /** With `raw`: the checked event stream, a Node Readable of the provider's SSE bytes. */
+  stream?: CheckedEventStream
+  /**
+   * With `raw`: resolves once, when the stream has ended in any way (completed, failed, stalled, the
+   * client left), with what was forwarded: bill from it. Never rejects.
+   */
+  delivered?: Promise<StreamDelivery>
 }
 
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
@@ -56,7 +73,7 @@ function causeCode (error: unknown): string | undefined {
 }
 
 /** Reads at most `limit` bytes of a body as text; `truncated` when there was more. */
-async function readCapped (response: Response, limit: number): Promise<{ text: string, truncated: boolean }> {
+async function readCapped (response: Response, limit: number, deadlines: Deadlines): Promise<{ text: string, truncated: boolean }> {
   const reader = response.body?.getReader()
   if (reader === undefined) return { text: '', truncated: false }
   const chunks: Uint8Array[] = []
@@ -64,6 +81,7 @@ async function readCapped (response: Response, limit: number): Promise<{ text: s
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break
+    deadlines.lastRead = performance.now()
     chunks.push(value)
     size += value.byteLength
     if (size > limit) {
@@ -71,7 +89,7 @@ async function readCapped (response: Response, limit: number): Promise<{ text: s
       return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated: true }
     }
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false }
+  return { text: chunks.length === 1 ? Buffer.from((chunks[0] as Uint8Array).buffer, (chunks[0] as Uint8Array).byteOffset, size).toString('utf8') : Buffer.concat(chunks, size).toString('utf8'), truncated: false }
 }
 
 /** Clipped first, then stripped with expressions that cannot backtrack. */
@@ -91,18 +109,24 @@ function isSameOrigin (from: URL, location: string | null): URL | undefined {
 
 /** Fetches from a provider; returns the response and its parsed JSON (or checked stream), or throws a catalog GatewayError. */
 export async function fetchUpstream (url: string | URL, options: UpstreamOptions): Promise<UpstreamResult> {
-  const { provider, timeoutMs, signal, excerpt, validate, raw, redirects = 'none', maxBytes = 8 << 20, fetch: fetchImpl = fetch, ...init } = options
-  const timeout = AbortSignal.timeout(timeoutMs)
-  const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+  const {
+    provider, timeoutMs, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS, totalTimeoutMs, signal, excerpt, validate, raw,
+    redirects = 'none', maxBytes = 8 << 20, fetch: fetchImpl = fetch, ...init
+  } = options
+  const startedAt = performance.now()
+  const deadlines = new Deadlines({ timeoutMs, idleTimeoutMs, totalTimeoutMs }, provider, signal)
   const bad = (status: number, text: string, cause?: unknown): never => {
     throw trustDetails(new GatewayError('upstream_error', {
       provider, upstream: { provider, status }, ...(excerpt === true && text !== '' ? { excerpt: excerptOf(text) } : {})
     }, cause === undefined ? undefined : { cause }))
   }
   const fail = (error: unknown): never => {
+    if (!deadlines.signal.aborted) deadlines.controller.abort() // closes the provider's connection
+    deadlines.finish()
     if (error instanceof GatewayError) throw error
-    if (signal?.aborted === true) throw new GatewayError('client_disconnected', undefined, { cause: error })
-    if (timeout.aborted) throw trustDetails(new GatewayError('upstream_timeout', { provider, timeout_ms: timeoutMs }, { cause: error }))
+    if (deadlines.clientLeft) throw new GatewayError('client_disconnected', undefined, { cause: error })
+    const timedOut = deadlines.timeoutError(error)
+    if (timedOut !== undefined) throw timedOut
     const code = causeCode(error)
     if (code !== undefined && REFUSED.has(code)) throw trustDetails(new GatewayError('model_unavailable', { provider }, { cause: error }))
     throw trustDetails(new GatewayError('upstream_error', { provider }, { cause: error }))
@@ -110,30 +134,33 @@ export async function fetchUpstream (url: string | URL, options: UpstreamOptions
 
   try {
     let target = new URL(url)
-    let response = await fetchImpl(target, { ...init, signal: combined, redirect: 'manual' })
+    let response = await fetchImpl(target, { ...init, signal: deadlines.signal, redirect: 'manual' })
     for (let hops = 0; response.status >= 300 && response.status < 400; hops++) {
       // Never to another host: it would get the provider key headers and, on 307, the prompt again.
       const next = redirects === 'same-origin' && hops < 3 ? isSameOrigin(target, response.headers.get('location')) : undefined
       await response.body?.cancel().catch(() => {})
       if (next === undefined) return bad(response.status, '')
       target = next
-      response = await fetchImpl(target, { ...init, signal: combined, redirect: 'manual' })
+      response = await fetchImpl(target, { ...init, signal: deadlines.signal, redirect: 'manual' })
     }
 
+    const type = response.headers.get('content-type') ?? ''
+    if (raw === true && response.ok && type.startsWith('text/event-stream') && response.body !== null) {
+      // The answer deadline runs on to the first event: a provider that sends headers and then nothing has not answered.
+      const stream = await openEventStream(response.body, provider, deadlines, startedAt)
+      return { response, body: undefined, stream, delivered: stream.delivered }
+    }
+    deadlines.answered()
+
     if (!response.ok) {
-      const { text } = await readCapped(response, ERROR_BODY_BYTES)
+      const { text } = await readCapped(response, ERROR_BODY_BYTES, deadlines)
       const { code, details } = translateProviderError({ status: response.status, headers: response.headers, body: text, provider, excerpt })
       if (excerpt === true && details.excerpt === undefined && text !== '') details.excerpt = excerptOf(text)
       throw trustDetails(new GatewayError(code, details as never))
     }
 
-    const type = response.headers.get('content-type') ?? ''
-    if (raw === true && type.startsWith('text/event-stream') && response.body !== null) {
-      const checked = await checkedEvents(response.body as AsyncIterable<Uint8Array>, provider)
-      return { response, body: undefined, stream: Readable.from(checked, { objectMode: false }) }
-    }
-
-    const { text, truncated } = await readCapped(response, maxBytes)
+    const { text, truncated } = await readCapped(response, maxBytes, deadlines)
+    deadlines.finish()
     if (truncated) return bad(response.status, '')
     let body: unknown
     try {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { fetchUpstream, GatewayError } from './internals'
 import { isSafetyBlock, readProviderError, statusOfError, translateProviderError } from '../lib/provider-errors'
-import { eventError, events } from '../lib/upstream-events'
+import { eventError } from '../lib/upstream-events'
 
 t.test('odd and hostile bodies never throw', async (t) => {
   const circular: Record<string, unknown> = {}
@@ -66,13 +66,36 @@ t.test('event streams: odd events, oversized events, a stream that ends without 
   t.equal(eventError('data: [{"error":{"message":"x"}}]\n\n', 'p')?.code, 'upstream_error', 'an array')
   t.equal(eventError('data: null\n\n', 'p'), undefined)
   t.equal(eventError('data: {"candidates":[{"finishReason":"SAFETY"}]}\n\n', 'p')?.code, 'content_filtered')
-  const from = (chunks: string[]) => (async function * () { for (const c of chunks) yield Buffer.from(c) })()
-  const collect = async (source: AsyncIterable<string>) => { const out: string[] = []; for await (const e of source) out.push(e); return out }
-  t.same(await collect(events(from(['data: 1\r\n\r\ndata: 2']), 'p')), ['data: 1\n\n', 'data: 2\n\n'], 'CRLF and a last event without its blank line')
-  const big = await collect(events(from(['data: ' + 'x'.repeat((1 << 20) + 10)]), 'p')).then(() => undefined, (e: unknown) => e)
-  t.equal((big as GatewayError).code, 'upstream_error', 'an event over 1 MiB')
-  const failing = (async function * () { yield Buffer.from('data: 1\n\n'); throw new GatewayError('client_disconnected' as never) })()
-  t.equal(((await collect(events(failing, 'p')).then(() => undefined, (e: unknown) => e)) as GatewayError).code, 'client_disconnected', 'a GatewayError passes through')
+  const from = (chunks: Array<string | Error>) => new ReadableStream<Uint8Array>({
+    async pull (controller) {
+      const next = chunks.shift()
+      if (next === undefined) controller.close()
+      else if (next instanceof Error) controller.error(next)
+      else controller.enqueue(new TextEncoder().encode(next))
+    }
+  })
+  const streamed = async (chunks: Array<string | Error>) => {
+    const parts: string[] = []
+    try {
+      const { stream } = await fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 2000, raw: true, fetch: async () => new Response(from(chunks), { headers: { 'content-type': 'text/event-stream' } }) })
+      for await (const part of stream as AsyncIterable<Buffer>) parts.push(String(part))
+      return { parts }
+    } catch (error) {
+      return { parts, code: (error as GatewayError).code }
+    }
+  }
+  t.same(await streamed(['data: 1\r\n\r\ndata: 2']), { parts: ['data: 1\r\n\r\n', 'data: 2\n\n'] }, 'CRLF, and a last event without its blank line completed')
+  t.same(await streamed(['data: 1\n', '\ndata: 2\r', '\n\r\n']), { parts: ['data: 1\n\n', 'data: 2\r\n\r\n'] }, 'blank lines split across chunks')
+  t.same(await streamed(['data: 1\r\rdata: 2\n\r\n']), { parts: ['data: 1\r\rdata: 2\n\r\n'] }, 'CR line ends')
+  t.same(await streamed(['da', 'ta: 1', '\n\nda', 'ta: 2\n\n']), { parts: ['data: 1\n\n', 'data: 2\n\n'] }, 'a part event is held until it is whole')
+  t.same(await streamed(['data: ' + 'x'.repeat((1 << 20) + 10)]), { parts: [], code: 'upstream_error' }, 'a first event over 1 MiB')
+  t.same(await streamed(['data: 1\n\n', 'data: ' + 'x'.repeat(1 << 19), 'x'.repeat(1 << 19), 'x'.repeat(100)]), { parts: ['data: 1\n\n'], code: 'upstream_error' }, 'a later event over 1 MiB')
+  t.same(await streamed(['data: 1\n\n', new Error('reset')]), { parts: ['data: 1\n\n'], code: 'upstream_error' }, 'a provider that drops the stream midway')
+  t.same(await streamed(['data: 1\n\ndata: {"error":{"message":"Overloaded","type":"overloaded_error"}}\n\n']), { parts: ['data: 1\n\n'], code: 'model_unavailable' }, 'an error after an event in the first chunk')
+  t.same(await streamed(['data: 1\n\n', 'data: {"error":{"message":"Overloaded","type":"overloaded_error"}}\n\n']), { parts: ['data: 1\n\n'], code: 'model_unavailable' }, 'an error event alone in its chunk')
+  t.same(await streamed(['data: 1\n\n', 'data: {"error":{"message":"x"}}']), { parts: ['data: 1\n\n'], code: 'upstream_error' }, 'an error as the last event, without its blank line')
+  t.same(await streamed(['data: {"text":"no error here"}\n\n', 'data: {"candidates":[{"finishReason":"STOP"}]}\n\n']), { parts: ['data: {"text":"no error here"}\n\n', 'data: {"candidates":[{"finishReason":"STOP"}]}\n\n'] }, 'a word that only looks like an error is forwarded as sent')
+  t.same(await streamed(['data: {"candidates":[{"finishReason":"SAFETY"}]}']), { parts: [], code: 'content_filtered' }, 'a first and only event without its blank line')
 })
 
 t.test('fetchUpstream: a body-less reply, a redirect without Location, a client that leaves', async (t) => {
