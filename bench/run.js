@@ -9,6 +9,7 @@ const { pluginApp, baselineApp } = require('./apps')
 const { measureSuccessPath } = require('./success')
 const { measureInstructions, measureErrorInstructions } = require('./instructions')
 const { measureTranslation } = require('./translate')
+const { measureStreams } = require('./streams')
 
 const QUICK = process.argv.includes('--quick')
 const ROUNDS = QUICK ? 3 : 5
@@ -194,6 +195,8 @@ async function main () {
     process.stdout.write('.')
   }
   results.translation = measureTranslation({ rounds: QUICK ? 3 : 11 })
+  results.streams = await measureStreams({ quick: QUICK })
+  process.stdout.write('.')
   results.soak = await soak()
   console.log('\n')
 
@@ -225,6 +228,13 @@ async function main () {
   }
   for (const [name, r] of Object.entries(results.translation)) {
     rows.push([`provider error translation: ${name}`, `${fmt(r.translateMicros, 1)} vs ${fmt(r.parseMicros, 1)} µs (JSON.parse alone)`, `${fmt(r.ratio, 2)}×`, 'error path only; reported'])
+  }
+  const { stream, streamWithoutPlugin, json, hostile } = results.streams
+  rows.push(['upstream stream proxied, server CPU per event: fetchUpstream + plugin vs plain fetch piped', `${fmt(stream.pluginMicros, 2)} vs ${fmt(stream.plainMicros, 2)} µs`, `${fmt(stream.ratio, 2)}×`, `≤ 1.1× ${stream.ratio <= 1.1 ? 'met' : 'MISSED'}`])
+  rows.push(['upstream stream proxied, server CPU per event: fetchUpstream alone (no plugin) vs plain', `${fmt(streamWithoutPlugin.pluginMicros, 2)} vs ${fmt(streamWithoutPlugin.plainMicros, 2)} µs`, `${fmt(streamWithoutPlugin.ratio, 2)}×`, 'reported'])
+  rows.push(['upstream JSON proxied, server CPU per request: fetchUpstream vs fetch + res.json()', `${fmt(json.pluginMicros, 1)} vs ${fmt(json.plainMicros, 1)} µs`, `${fmt(json.ratio, 2)}×`, `≤ 1.05× ${json.ratio <= 1.05 ? 'met' : 'MISSED'}`])
+  for (const [name, r] of Object.entries(hostile)) {
+    rows.push([`hostile stream, server CPU: ${name} (twice the bytes: ${fmt(r.twiceTheBytes, 2)}×)`, `${fmt(r.pluginMs, 2)} vs ${fmt(r.plainMs, 2)} ms`, `${fmt(r.ratio, 2)}×`, `≤ 2× ${r.ratio <= 2 ? 'met' : 'MISSED'}`])
   }
   rows.push([`soak: ${fmt(results.soak.replies)} error replies over HTTP`, `heap after GC ${results.soak.heapMB.join(' → ')} MB`, `${fmt(results.soak.growthMB, 1)} MB growth`, 'flat'])
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length), 10))

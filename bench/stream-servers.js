@@ -12,10 +12,30 @@ const chunk = (i) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'ch
 const events = Array.from({ length: EVENTS }, (_, i) => chunk(i))
 const completion = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'bench-model', choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(1300) }, finish_reason: 'stop' }], usage: { prompt_tokens: 500, completion_tokens: 300, total_tokens: 800 } })
 
+// Hostile streams, each at a scale of 1 or 2 (for linearity): one 1 MiB event in 16-byte writes,
+// 100k tiny events, a 10 MB line with no line end.
+const hostile = {
+  event16: (scale) => { const text = `data: ${'x'.repeat((1 << 19) * scale - 16)}\n\n`; return Array.from({ length: Math.ceil(text.length / 16) }, (_, i) => text.slice(i * 16, i * 16 + 16)) },
+  tiny: (scale) => Array.from({ length: 10 * scale }, () => 'data: 1\n\n'.repeat(10_000)),
+  line: (scale) => Array.from({ length: 10 * scale }, () => 'y'.repeat(500_000))
+}
+const hostileWrites = {}
+for (const [name, make] of Object.entries(hostile)) for (const scale of [1, 2]) hostileWrites[`/hostile/${name}/${scale}`] = make(scale)
+
 function provider () {
   const server = createServer((req, res) => {
     req.resume()
     req.on('end', () => {
+      const writes = hostileWrites[req.url]
+      if (writes !== undefined) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        let i = 0
+        const write = () => {
+          while (i < writes.length) if (!res.write(writes[i++])) return res.once('drain', write)
+          res.end()
+        }
+        return write()
+      }
       if (req.url === '/json') {
         res.writeHead(200, { 'content-type': 'application/json' })
         return res.end(completion)
@@ -38,10 +58,10 @@ async function gateway (kind, upstream) {
   const { default: gatewayErrors, fetchUpstream } = require('../dist/main.js')
   const app = Fastify()
   const init = (request) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) })
-  if (kind === 'plugin') {
-    await app.register(gatewayErrors)
-    app.post('/stream', async (request, reply) => {
-      const { stream } = await fetchUpstream(`${upstream}/stream`, { ...init(request), provider: 'bench', timeoutMs: 10_000, raw: true, signal: request.abortSignal })
+  if (kind === 'plugin' || kind === 'bare-upstream') {
+    if (kind === 'plugin') await app.register(gatewayErrors)
+    app.post('/*', async (request, reply) => {
+      const { stream } = await fetchUpstream(`${upstream}${request.url}`, { ...init(request), provider: 'bench', timeoutMs: 10_000, raw: true, signal: request.abortSignal })
       return reply.header('content-type', 'text/event-stream').send(stream)
     })
     app.post('/json', async (request) => {
@@ -49,8 +69,9 @@ async function gateway (kind, upstream) {
       return body
     })
   } else {
-    app.post('/stream', async (request, reply) => {
-      const res = await fetch(`${upstream}/stream`, { ...init(request), signal: AbortSignal.timeout(10_000) })
+    if (kind === 'plain-with-plugin') await app.register(gatewayErrors)
+    app.post('/*', async (request, reply) => {
+      const res = await fetch(`${upstream}${request.url}`, { ...init(request), signal: AbortSignal.timeout(10_000) })
       return reply.header('content-type', 'text/event-stream').send(Readable.fromWeb(res.body))
     })
     app.post('/json', async (request) => {
@@ -61,10 +82,13 @@ async function gateway (kind, upstream) {
   await app.listen({ port: 0, host: '127.0.0.1' })
   let mark = process.cpuUsage()
   process.on('message', (message) => {
-    if (message === 'mark') mark = process.cpuUsage()
+    if (message === 'mark') {
+      mark = process.cpuUsage()
+      process.send({ marked: true })
+    }
     if (message === 'cpu') {
       const used = process.cpuUsage(mark)
-      process.send({ cpuMicros: used.user + used.system })
+      process.send({ cpuMicros: used.user + used.system, user: used.user, system: used.system })
     }
   })
   process.on('disconnect', () => process.exit(0))

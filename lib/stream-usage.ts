@@ -27,7 +27,7 @@ function countsOf (event: unknown): Counts | undefined {
 /** Merges the usage reported in `text` (SSE events) into `usage`. */
 export function addUsage (usage: StreamUsage, text: string): void {
   for (const line of text.split(/\r\n|\r|\n/)) {
-    if (!line.startsWith('data:')) continue
+    if (!line.startsWith('data:') || !line.includes('sage')) continue
     let counts: Counts | undefined
     try {
       counts = countsOf(JSON.parse(line.slice(5)))

@@ -18,10 +18,20 @@ import type { Deadlines } from './upstream-deadlines'
 const MAX_EVENT_BYTES = 1 << 20
 const LF = 10
 const CR = 13
-const ERROR_MARK = Buffer.from('error')
+// Native search is fast for a word whose first letter is rare in JSON ('e' and '"' are everywhere):
+// "rror" is in every error event ("error", event: error, finish_reason "error").
+const ERROR_MARK = Buffer.from('rror')
 const REASON_MARK = Buffer.from('Reason"') // Gemini's finishReason and promptFeedback.blockReason
+const LF_BLANK = Buffer.from('\n\n')
+const ANY_BLANK = [LF_BLANK, Buffer.from('\n\r\n'), Buffer.from('\r\r')] as const
+/** After this many line ends, if they came closer than DENSE_LF_BYTES apart, the rest are counted byte by byte. */
+const DENSE_CHECK = 32
+const DENSE_LF_BYTES = 16
+/** The last segments kept for the usage a provider reports at the end of its stream. */
+const USAGE_SEGMENTS = 2
 const USAGE_MARK = Buffer.from('usage')
-const BLANK_LINES = [Buffer.from('\n\n'), Buffer.from('\n\r\n'), Buffer.from('\r\r')] as const
+/** Of the first segment, what is kept for its usage (Anthropic's message_start is the first event). */
+const FIRST_USAGE_BYTES = 16 * 1024
 const EVENT_END = '\n\n'
 
 export type StreamOutcome = 'streaming' | 'completed' | 'failed' | 'client_disconnected' | 'cancelled'
@@ -88,21 +98,44 @@ function splitEvents (text: string): string[] {
 }
 
 /** The index just past the last blank line in `chunk` (the end of its last complete event), or -1. */
-export function lastEventEnd (chunk: Buffer): number {
+function lastEventEnd (chunk: Buffer, blanks: readonly Buffer[]): number {
   const n = chunk.length
   // The common case, a chunk of whole events: no scan.
   if (n >= 2 && chunk[n - 1] === LF && (chunk[n - 2] === LF || (n >= 3 && chunk[n - 2] === CR && chunk[n - 3] === LF))) return n
   let end = -1
-  for (const blank of BLANK_LINES) {
+  for (const blank of blanks) {
     const at = chunk.lastIndexOf(blank)
     if (at !== -1 && at + blank.length > end) end = at + blank.length
   }
   return end
 }
 
-function countEvents (segment: Buffer): number {
+/** Blank lines in an LF-only segment: a native search for each LF, byte by byte once they come thick (tiny events). */
+function countLfEvents (segment: Buffer): number {
   let count = 0
-  for (const blank of BLANK_LINES) {
+  let found = 0
+  for (let at = segment.indexOf(LF); at !== -1; at = segment.indexOf(LF, at + 1)) {
+    if (segment[at + 1] === LF) {
+      count++
+      at++
+    }
+    if (++found === DENSE_CHECK && at < DENSE_CHECK * DENSE_LF_BYTES) {
+      for (let i = at + 1, last = segment.length - 1; i < last; i++) {
+        if (segment[i] === LF && segment[i + 1] === LF) {
+          count++
+          i++
+        }
+      }
+      return count
+    }
+  }
+  return count
+}
+
+function countEvents (segment: Buffer, blanks: readonly Buffer[]): number {
+  if (blanks.length === 1) return countLfEvents(segment)
+  let count = 0
+  for (const blank of blanks) {
     for (let at = segment.indexOf(blank); at !== -1; at = segment.indexOf(blank, at + blank.length)) count++
     if (count > 0) break
   }
@@ -121,7 +154,13 @@ export class CheckedEventStream extends Readable {
   #heldBytes = 0
   /** An error found after some events of the same chunk: raised once those have been read. */
   #pending: GatewayError | undefined
-  #usageTexts: Buffer[] = []
+  /** The line ends the provider uses, learnt from its first events: a search for LF alone when it never sends CR. */
+  #blanks: readonly Buffer[] = ANY_BLANK
+  /** The words an error event must contain, learnt from the first events: Gemini's "…Reason\"" only where it can be Gemini. */
+  #marks: readonly Buffer[] = [ERROR_MARK, REASON_MARK]
+  /** Where usage is reported: the first segment (Anthropic's message_start) and the last few (the others, and message_delta). */
+  #usageFirst: Buffer | undefined
+  #usageLast: Buffer[] = []
   #record: StreamDelivery
   #ended = false
   /** Where the stream is piped (the client's response, through `reply.send`): its closing early means the client left. */
@@ -165,7 +204,8 @@ export class CheckedEventStream extends Readable {
   delivery (outcome: StreamOutcome = 'streaming'): StreamDelivery {
     const record = this.#record
     if (this.#ended) return { ...record }
-    const usage = this.#usageTexts.length === 0 ? undefined : usageOf(this.#usageTexts.map(String))
+    const segments = this.#usageFirst === undefined ? this.#usageLast : [this.#usageFirst, ...this.#usageLast]
+    const usage = usageOf(segments.filter((segment) => segment.indexOf(USAGE_MARK) !== -1).map(String))
     return { ...record, outcome, usage, durationMs: performance.now() - this.#startedAt }
   }
 
@@ -238,7 +278,7 @@ export class CheckedEventStream extends Readable {
   /** The complete events of what has arrived (held bytes first); the part event after them is held. */
   #accept (value: Uint8Array): Buffer | undefined {
     const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    let end = lastEventEnd(chunk)
+    let end = lastEventEnd(chunk, this.#blanks)
     if (this.#heldBytes === 0) {
       if (end === chunk.length) return chunk
       if (end !== -1) this.#hold(chunk.subarray(end))
@@ -262,9 +302,10 @@ export class CheckedEventStream extends Readable {
 
   /** A blank line split between the held bytes and `chunk`: the end of it in `chunk`, or -1. */
   #blankLineAcross (chunk: Buffer): number {
-    const held = Buffer.concat(this.#held.slice(-2)).subarray(-2)
+    const last = this.#held[this.#held.length - 1] as Buffer
+    const held = last.length >= 2 || this.#held.length === 1 ? last.subarray(-2) : Buffer.concat([(this.#held[this.#held.length - 2] as Buffer).subarray(-1), last])
     const junction = Buffer.concat([held, chunk.subarray(0, 2)])
-    const end = lastEventEnd(junction) - held.length
+    const end = lastEventEnd(junction, this.#blanks) - held.length
     return end > 0 ? end : -1
   }
 
@@ -277,11 +318,9 @@ export class CheckedEventStream extends Readable {
   }
 
   #forward (segment: Buffer, first: boolean): void {
-    if (segment.indexOf(USAGE_MARK) !== -1) {
-      if (this.#usageTexts.length < 2) this.#usageTexts.push(segment)
-      else this.#usageTexts[1] = segment
-    }
-    if (segment.indexOf(ERROR_MARK) !== -1 || segment.indexOf(REASON_MARK) !== -1) {
+    if (first) this.#learn(segment)
+    if (this.#usageLast.push(segment) > USAGE_SEGMENTS) this.#usageLast.shift()
+    if (this.#marked(segment)) {
       const events = splitEvents(segment.toString('utf8'))
       const index = events.findIndex((event) => (this.#pending = eventError(event, this.#provider)) !== undefined)
       if (index === 0) {
@@ -294,7 +333,19 @@ export class CheckedEventStream extends Readable {
         return
       }
     }
-    this.#count(segment, countEvents(segment))
+    this.#count(segment, countEvents(segment, this.#blanks))
+  }
+
+  #learn (segment: Buffer): void {
+    if (segment.indexOf(USAGE_MARK) !== -1) this.#usageFirst = Buffer.from(segment.subarray(0, FIRST_USAGE_BYTES))
+    if (segment.indexOf(CR) === -1) this.#blanks = [LF_BLANK]
+    // OpenAI-style chunks and Anthropic events: no Gemini safety stop to look for
+    if (segment.indexOf('"choices"') !== -1 || segment.indexOf('message_start') !== -1) this.#marks = [ERROR_MARK]
+  }
+
+  #marked (segment: Buffer): boolean {
+    for (const mark of this.#marks) if (segment.indexOf(mark) !== -1) return true
+    return false
   }
 
   #count (segment: Buffer, events: number): void {

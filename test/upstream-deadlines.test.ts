@@ -253,7 +253,7 @@ t.test('usage in each provider\'s shape; a fetch of your own that rejects in its
   const cases: Array<[string, string[], object | undefined]> = [
     ['gemini, cumulative in every chunk', [gemini(1), gemini(2), gemini(3), gemini(4)], { inputTokens: 4, outputTokens: 4, totalTokens: 8 }],
     ['openai, usage null until the end', ['data: {"choices":[],"usage":null}\n\n', 'data: 1\n\n', 'data: [DONE]\n\n'], undefined],
-    ['odd values are ignored', ['data: {"usage":{"prompt_tokens":-1,"completion_tokens":"3"}}\n\ndata: not json, usage\n\ndata: 5\n\n'], undefined]
+    ['odd values are ignored', ['data: {"usage":{"prompt_tokens":-1,"completion_tokens":"3"}}\n\ndata: not json, usage\n\ndata: "usage"\n\n'], undefined]
   ]
   for (const [label, chunks, usage] of cases) {
     const body = new ReadableStream<Uint8Array>({ pull (controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)) } })
@@ -295,4 +295,21 @@ t.test('a provider body that fails when the call is aborted: the client leaving,
   let text = ''
   for await (const part of words.stream as AsyncIterable<Buffer>) text += String(part)
   t.equal(text, 'data: {"text":"error"}\n\ndata: [DONE]\n\n', 'the word error in a model\'s text, then [DONE]: forwarded as sent')
+})
+
+t.test('events are counted however the provider writes them', async (t) => {
+  const cases: Array<[string, string[], number]> = [
+    ['tiny events, thick in one chunk', ['data: 1\n\n'.repeat(500)], 500],
+    ['tiny events after a long first one', [`data: ${'x'.repeat(600)}\n\n`, 'data: 1\n\n'.repeat(100) + 'data: 2\n'], 102],
+    ['CRLF events', ['data: 1\r\n\r\n', 'data: 2\r\n\r\ndata: 3\r\n\r\n'], 3],
+    ['a line end at the end of a chunk', ['data: 1\n\ndata: 2\n', '\n'], 2],
+    ['a blank line split over three chunks', ['data: 1', '\n', '\ndata: 2\n\n'], 2]
+  ]
+  for (const [label, chunks, events] of cases) {
+    const body = new ReadableStream<Uint8Array>({ pull (controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)) } })
+    const { stream, delivered } = await fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 1000, raw: true, fetch: async () => new Response(body, { headers: sse }) })
+    let bytes = 0
+    for await (const part of stream as AsyncIterable<Buffer>) bytes += part.length
+    t.match(await delivered, { outcome: 'completed', events, bytes }, label)
+  }
 })

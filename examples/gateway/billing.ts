@@ -2,13 +2,25 @@
 // called and settles after; across instances the store makes each reservation atomic, so a budget
 // of N requests admits exactly N, however many arrive at once.
 import type { FastifyRequest } from 'fastify'
-import { GatewayError } from 'fastify-gateway-errors'
+import { GatewayError, type StreamDelivery } from 'fastify-gateway-errors'
 import type { Auth } from './auth'
 import { plans } from './store/seed'
 import type { Feature, Plan, Reservation, Store } from './store/store'
 
-/** What one request is charged in this demo, in micro-dollars ($0.01). */
+/** What one request is charged in this demo, in micro-dollars ($0.01); a stream's reservation. */
 export const REQUEST_COST_MICROS = 10_000
+/** What a streamed token costs in this demo, in micro-dollars: a stream pays for what it delivered. */
+export const TOKEN_COST_MICROS = 1_000
+
+/**
+ * The tokens a stream delivered: the provider's own count when the stream completed with one, else
+ * the events forwarded (one token each from the demo's providers), so a stream cut after N tokens,
+ * by the provider or by the client leaving, is charged for N.
+ */
+export function deliveredTokens (delivery: StreamDelivery): number {
+  const reported = delivery.outcome === 'completed' ? delivery.usage?.outputTokens : undefined
+  return reported ?? delivery.events
+}
 
 export function createBilling (store: Store, auth: Auth) {
   async function requireFeature (request: FastifyRequest, feature: Feature): Promise<Plan> {
@@ -32,24 +44,39 @@ export function createBilling (store: Store, auth: Auth) {
     throw new GatewayError('insufficient_quota')
   }
 
-  /**
-   * Runs `call` with the request's price reserved: settled when it succeeds, given back when it
-   * fails (a failure to give it back is logged; the caller still gets the upstream's error).
-   */
-  async function charged<T> (request: FastifyRequest, plan: Plan, call: () => Promise<T>): Promise<T> {
+  /** Runs `call` with the request's price reserved; gives it back when `call` fails (a failure to give it back is logged). */
+  async function reserved<T> (request: FastifyRequest, plan: Plan, call: () => Promise<T>): Promise<{ reservation: Reservation, result: T }> {
     const reservation = await reserve(request, plan)
-    let result: T
     try {
-      result = await call()
+      return { reservation, result: await call() }
     } catch (error) {
       await store.release(reservation).catch((cause: unknown) => request.log.warn({ err: cause }, 'reservation not released'))
       throw error
     }
+  }
+
+  /** Runs `call` with the request's price reserved: settled when it succeeds, given back when it fails. */
+  async function charged<T> (request: FastifyRequest, plan: Plan, call: () => Promise<T>): Promise<T> {
+    const { reservation, result } = await reserved(request, plan, call)
     await store.settle(reservation, REQUEST_COST_MICROS).catch((cause: unknown) => request.log.warn({ err: cause }, 'reservation not settled'))
     return result
   }
 
-  return { admit, requireFeature, charged }
+  /**
+   * Opens a provider's stream with the request's price reserved: given back if it fails to open,
+   * settled for the tokens delivered once it has ended, whichever way it ends.
+   */
+  async function chargedStream<T extends { delivered: Promise<StreamDelivery> }> (request: FastifyRequest, plan: Plan, open: () => Promise<T>): Promise<T> {
+    const { reservation, result } = await reserved(request, plan, open)
+    result.delivered.then(async (delivery) => {
+      const micros = Math.min(REQUEST_COST_MICROS, deliveredTokens(delivery) * TOKEN_COST_MICROS)
+      request.log.info({ outcome: delivery.outcome, events: delivery.events, micros }, 'stream settled')
+      await store.settle(reservation, micros)
+    }).catch((cause: unknown) => request.log.warn({ err: cause }, 'reservation not settled'))
+    return result
+  }
+
+  return { admit, requireFeature, charged, chargedStream }
 }
 
 export type Billing = ReturnType<typeof createBilling>

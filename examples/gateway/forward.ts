@@ -1,7 +1,7 @@
 // Forwarding to upstream providers through the plugin's fetchUpstream: a provider's error (status,
 // body, a page that is no JSON, a stream's error event, a timeout) arrives as the catalog's error.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { fetchUpstream } from 'fastify-gateway-errors'
+import { fetchUpstream, type StreamDelivery } from 'fastify-gateway-errors'
 import type { Readable } from 'node:stream'
 
 export interface Upstream {
@@ -13,11 +13,18 @@ export interface ChatCompletion {
   choices: Array<{ message: { content: string } }>
 }
 
+export interface OpenedStream {
+  /** The provider's events, checked. */
+  stream: Readable
+  /** What the stream delivered, once it has ended: what the request is billed for. */
+  delivered: Promise<StreamDelivery>
+}
+
 export interface Forwarder {
   complete (request: FastifyRequest, provider: Upstream, body: object): Promise<ChatCompletion>
-  stream (request: FastifyRequest, provider: Upstream, body: object): Promise<Readable>
-  /** Streams the provider's events to the client as they are; an error event becomes the catalog's. */
-  pipe (request: FastifyRequest, reply: FastifyReply, provider: Upstream, body: object): Promise<FastifyReply>
+  stream (request: FastifyRequest, provider: Upstream, body: object): Promise<OpenedStream>
+  /** Sends an opened stream to the client as it is; an error event becomes the catalog's. */
+  pipe (reply: FastifyReply, opened: OpenedStream): FastifyReply
 }
 
 export function createForwarder (upstreamUrl: string, timeoutMs: number): Forwarder {
@@ -38,14 +45,13 @@ export function createForwarder (upstreamUrl: string, timeoutMs: number): Forwar
       return completion as ChatCompletion
     },
     async stream (request, provider, body) {
-      const { stream } = await fetchUpstream(url(provider), { ...init(request, provider, { ...body, stream: true }), raw: true })
-      return stream as Readable
+      const { stream, delivered } = await fetchUpstream(url(provider), { ...init(request, provider, { ...body, stream: true }), raw: true })
+      return { stream, delivered } as OpenedStream
     },
-    async pipe (request, reply, provider, body) {
-      // A page that is no event stream is caught before the first byte is sent; the plugin ends
-      // the stream with the catalog's error event in this route's envelope.
-      const stream = await forwarder.stream(request, provider, body)
-      return reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send(stream)
+    pipe (reply, opened) {
+      // A page that is no event stream was caught before the first byte; the plugin ends the stream
+      // with the catalog's error event in this route's envelope.
+      return reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send(opened.stream)
     }
   }
   return forwarder

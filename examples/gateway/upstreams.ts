@@ -36,6 +36,8 @@ export function startUpstreams (): Promise<Upstreams> {
         if (behaviour === 'stream-fails') return setTimeout(() => req.socket.destroy(), 20)
         res.write(chunk(model, ' the demo upstream.'))
         res.write(chunk(model, undefined, 'stop'))
+        // as OpenAI sends it with stream_options.include_usage
+        res.write(`data: ${JSON.stringify({ id: 'chatcmpl-demo', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } })}\n\n`)
         return res.end('data: [DONE]\n\n')
       }
       if (behaviour === 'stream-fails') {

@@ -14,9 +14,11 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, 
     const profile = { ...profileFromChatCompletion(request.body), contentFlags: guard.contentFlags(request.body.messages) }
     guard.check(request.body.messages)
     const provider = pick(profile)
-    return billing.charged<unknown>(request, plan, () => request.body.stream === true
-      ? forwarder.pipe(request, reply, provider, request.body)
-      : forwarder.complete(request, provider, request.body))
+    if (request.body.stream === true) {
+      // billed for what the stream delivers, once it has ended
+      return forwarder.pipe(reply, await billing.chargedStream(request, plan, () => forwarder.stream(request, provider, request.body)))
+    }
+    return billing.charged(request, plan, () => forwarder.complete(request, provider, request.body))
   })
 
   app.post('/v1/responses', { schema: { body: ResponsesBody } }, async (request) => {

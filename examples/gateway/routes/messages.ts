@@ -37,7 +37,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<Services> = async (app, {
         usage: { input_tokens: 5, output_tokens: 5 }
       }
     }
-    const stream = await billing.charged(request, plan, () => forwarder.stream(request, provider, { model: body.model, messages }))
+    const { stream } = await billing.chargedStream(request, plan, () => forwarder.stream(request, provider, { model: body.model, messages }))
     reply.hijack()
     // reply's own headers carry the request id the plugin set (x-request-id and request-id)
     reply.raw.writeHead(200, { ...reply.getHeaders() as OutgoingHttpHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
