@@ -7,6 +7,7 @@
 // The idle check costs one assignment per read (`lastRead`): its timer is armed once and, when it
 // fires, re-armed for the time left since the last read, instead of being reset on every chunk.
 import { GatewayError, trustDetails } from './gateway-error'
+import { PREFIX } from './options'
 
 export type DeadlineName = 'answer' | 'idle' | 'total'
 
@@ -17,6 +18,22 @@ export interface DeadlineOptions {
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+/** The longest delay Node's timers take (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const isDuration = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MS
+
+/** Refuses deadlines that are not a number of ms a timer can wait (a mistake in the gateway's code, not the provider's). */
+export function checkDeadlines (options: DeadlineOptions): void {
+  const wrong = !isDuration(options.timeoutMs)
+    ? `timeoutMs must be a number of ms from 1 to ${MAX_TIMER_MS}`
+    : options.idleTimeoutMs !== false && !isDuration(options.idleTimeoutMs)
+      ? `idleTimeoutMs must be a number of ms from 1 to ${MAX_TIMER_MS}, or false`
+      : options.totalTimeoutMs !== undefined && !isDuration(options.totalTimeoutMs)
+        ? `totalTimeoutMs must be a number of ms from 1 to ${MAX_TIMER_MS}, or left out`
+        : undefined
+  if (wrong !== undefined) throw new TypeError(`${PREFIX}: fetchUpstream: ${wrong}`)
+}
 
 export class Deadlines {
   readonly controller = new AbortController()

@@ -5,7 +5,7 @@
 import { GatewayError, trustDetails } from './gateway-error'
 import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
 import { redactString } from './redact'
-import { Deadlines, DEFAULT_IDLE_TIMEOUT_MS } from './upstream-deadlines'
+import { checkDeadlines, Deadlines, DEFAULT_IDLE_TIMEOUT_MS } from './upstream-deadlines'
 import { openEventStream, type CheckedEventStream, type StreamDelivery } from './upstream-events'
 
 export interface UpstreamOptions extends Omit<RequestInit, 'signal' | 'redirect'> {
@@ -114,7 +114,9 @@ export async function fetchUpstream (url: string | URL, options: UpstreamOptions
     redirects = 'none', maxBytes = 8 << 20, fetch: fetchImpl = fetch, ...init
   } = options
   const startedAt = performance.now()
-  const deadlines = new Deadlines({ timeoutMs, idleTimeoutMs, totalTimeoutMs }, provider, signal)
+  const deadlineOptions = { timeoutMs, idleTimeoutMs, totalTimeoutMs }
+  checkDeadlines(deadlineOptions)
+  const deadlines = new Deadlines(deadlineOptions, provider, signal)
   const bad = (status: number, text: string, cause?: unknown): never => {
     throw trustDetails(new GatewayError('upstream_error', {
       provider, upstream: { provider, status }, ...(excerpt === true && text !== '' ? { excerpt: excerptOf(text) } : {})

@@ -303,7 +303,7 @@ t.test('events are counted however the provider writes them', async (t) => {
     ['tiny events after a long first one', [`data: ${'x'.repeat(600)}\n\n`, 'data: 1\n\n'.repeat(100) + 'data: 2\n'], 102],
     ['CRLF events', ['data: 1\r\n\r\n', 'data: 2\r\n\r\ndata: 3\r\n\r\n'], 3],
     ['a line end at the end of a chunk', ['data: 1\n\ndata: 2\n', '\n'], 2],
-    ['a blank line split over three chunks', ['data: 1', '\n', '\ndata: 2\n\n'], 2]
+    ['a blank line split over three chunks', ['data: 1', '\n', '\ndata: 2'], 2]
   ]
   for (const [label, chunks, events] of cases) {
     const body = new ReadableStream<Uint8Array>({ pull (controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)) } })
@@ -312,4 +312,41 @@ t.test('events are counted however the provider writes them', async (t) => {
     for await (const part of stream as AsyncIterable<Buffer>) bytes += part.length
     t.match(await delivered, { outcome: 'completed', events, bytes }, label)
   }
+})
+
+t.test('deadlines a timer cannot wait are refused, naming the option', async (t) => {
+  const call = (options: Record<string, unknown>) => fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 1000, ...options, fetch: async () => new Response('{}') }).then(() => undefined, (e: unknown) => e)
+  for (const [options, name] of [[{ timeoutMs: 0 }, 'timeoutMs'], [{ timeoutMs: Number.NaN }, 'timeoutMs'], [{ timeoutMs: 2 ** 31 }, 'timeoutMs'], [{ idleTimeoutMs: -1 }, 'idleTimeoutMs'], [{ idleTimeoutMs: true }, 'idleTimeoutMs'], [{ totalTimeoutMs: '5' }, 'totalTimeoutMs']] as const) {
+    const error = await call(options)
+    t.ok(error instanceof TypeError, `${JSON.stringify(options)}: a TypeError`)
+    t.match((error as Error).message, new RegExp(`^fastify-gateway-errors: fetchUpstream: ${name} must be`), 'naming the option')
+  }
+  t.equal(await call({ idleTimeoutMs: false, totalTimeoutMs: 5000 }), undefined, 'false and a cap are fine')
+})
+
+t.test('through the plugin, a 3 s stream fetched with timeoutMs 1000 reaches the openai and Anthropic SDKs whole', async (t) => {
+  const upstream = await provider(t)
+  const delivered: StreamDelivery[] = []
+  const events: GatewayErrorEvent[] = []
+  const url = await gateway(t, upstream.url, { idleTimeoutMs: 500 }, events, delivered)
+  const headers = { 'x-upstream': '/tick/30/100' }
+  const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k', maxRetries: 0 })
+  const anthropic = new Anthropic({ baseURL: url, apiKey: 'k', maxRetries: 0 })
+  const [openaiText, message] = await Promise.all([
+    (async () => {
+      let text = ''
+      const stream = await openai.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } }, { headers })
+      for await (const part of stream) text += part.choices[0]?.delta?.content ?? ''
+      return text
+    })(),
+    anthropic.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, { headers }).finalMessage()
+  ])
+  const expected = Array.from({ length: 30 }, (_, i) => `t${i} `).join('')
+  t.equal(openaiText, expected, 'openai: every token')
+  t.equal((message.content[0] as { text: string }).text, expected, 'anthropic: every token')
+  t.equal(message.usage.output_tokens, 30)
+  t.same(events, [], 'no error recorded')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.match(delivered.map((d) => d.outcome), ['completed', 'completed'])
+  t.same(delivered.map((d) => d.usage?.outputTokens).sort(), [30, 30], 'each with the provider\'s count')
 })

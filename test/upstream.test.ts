@@ -57,7 +57,7 @@ t.test('fetchUpstream maps every fault to a catalog code', async (t) => {
 
   const cases: Array<[string, string, Record<string, unknown>?]> = [
     ['/hang', 'upstream_timeout', { timeout_ms: 200 }],
-    ['/slow-body', 'upstream_timeout'],
+    ['/slow-body', 'upstream_timeout', { timeout_ms: 300 }], // headers in time: then the body's silence is what counts
     ['/reset', 'upstream_error'],
     ['/reset-mid-body', 'upstream_error'],
     ['/html', 'upstream_error', { upstream: { status: 200 } }],
@@ -78,7 +78,7 @@ t.test('fetchUpstream maps every fault to a catalog code', async (t) => {
   ]
   for (const [path, code, details] of cases) {
     const url = path.startsWith('http') ? path : base + path
-    const error = await fetchUpstream(url, { provider: 'acme', timeoutMs: 200, validate: (body) => typeof (body as { id?: unknown }).id === 'string' })
+    const error = await fetchUpstream(url, { provider: 'acme', timeoutMs: 200, idleTimeoutMs: 300, validate: (body) => typeof (body as { id?: unknown }).id === 'string' })
       .then(() => undefined, (e: unknown) => e)
     t.type(error, GatewayError, `${path}: a GatewayError`)
     t.equal((error as GatewayError).code, code, `${path}: ${code}`)
