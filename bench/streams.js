@@ -14,7 +14,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 function start (args) {
   return new Promise((resolve, reject) => {
-    const child = fork(SERVERS, args)
+    const child = fork(SERVERS, args, { execArgv: process.env.GATEWAY_EXEC_ARGV ? process.env.GATEWAY_EXEC_ARGV.split(' ') : [] })
     child.once('message', ({ port }) => resolve({ child, port }))
     child.once('error', reject)
   })
@@ -96,7 +96,7 @@ async function measureStreams ({ rounds = 7, quick = false } = {}) {
   }
 }
 
-module.exports = { measureStreams }
+module.exports = { measureStreams, compareProxy }
 
 if (require.main === module) {
   measureStreams({ quick: process.argv.includes('--quick') }).then((results) => {

@@ -3,7 +3,8 @@ import swagger from '@fastify/swagger'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
   GatewayError, GatewayErrorSchemas, fetchUpstream, translateProviderError, withGatewayErrors,
-  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type UpstreamResult
+  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type UpstreamResult,
+  type StreamDelivery, type GatewayErrorEvent
 } from '..'
 import { CapabilityRoutingError, profileFromChatCompletion, selectProvider, type ProviderDescription, type ProviderRejection } from '../dist/routing'
 import type { CodesWithStatus } from '../dist/catalog'
@@ -60,6 +61,15 @@ app.register(gatewayErrors, { envelopeFor: (request) => request.headers['anthrop
 expectError(app.register(gatewayErrors, { routeSchemas: 'some' }))
 expectType<Promise<UpstreamResult>>(fetchUpstream('http://127.0.0.1:1', { provider: 'p', timeoutMs: 1000 }))
 expectError(fetchUpstream('http://127.0.0.1:1', { timeoutMs: 1000 }))
+expectType<Promise<UpstreamResult>>(fetchUpstream('http://127.0.0.1:1', { provider: 'p', timeoutMs: 1000, idleTimeoutMs: false, totalTimeoutMs: 600_000, raw: true }))
+expectError(fetchUpstream('http://127.0.0.1:1', { provider: 'p', timeoutMs: 1000, idleTimeoutMs: true }))
+declare const result: UpstreamResult
+expectType<Promise<StreamDelivery> | undefined>(result.delivered)
+declare const delivery: StreamDelivery
+expectType<'streaming' | 'completed' | 'failed' | 'client_disconnected' | 'cancelled'>(delivery.outcome)
+expectType<number | undefined>(delivery.usage?.outputTokens)
+declare const errorEvent: GatewayErrorEvent
+expectType<StreamDelivery | undefined>(errorEvent.delivery)
 const provider: ProviderDescription = { name: 'p', supports: { tools: true } }
 expectType<ProviderDescription>(selectProvider(profileFromChatCompletion({ model: 'm', messages: [] }), { m: { id: 'm', providers: [provider] } }))
 declare const routingError: CapabilityRoutingError
