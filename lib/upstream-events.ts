@@ -31,7 +31,9 @@ const DENSE_LF_BYTES = 16
 const USAGE_SEGMENTS = 2
 const USAGE_MARK = Buffer.from('usage')
 /** Of the first segment, what is kept for its usage (Anthropic's message_start is the first event). */
-const FIRST_USAGE_BYTES = 16 * 1024
+const FIRST_USAGE_BYTES = 4 * 1024
+/** Of the first segment, what is read to tell an OpenAI-style or Anthropic stream (its first event). */
+const SHAPE_BYTES = 1024
 const EVENT_END = '\n\n'
 
 export type StreamOutcome = 'streaming' | 'completed' | 'failed' | 'client_disconnected' | 'cancelled'
@@ -337,10 +339,12 @@ export class CheckedEventStream extends Readable {
   }
 
   #learn (segment: Buffer): void {
-    if (segment.indexOf(USAGE_MARK) !== -1) this.#usageFirst = Buffer.from(segment.subarray(0, FIRST_USAGE_BYTES))
+    const head = segment.subarray(0, FIRST_USAGE_BYTES) // the first event is all that is looked at
+    if (head.indexOf(USAGE_MARK) !== -1) this.#usageFirst = Buffer.from(head)
     if (segment.indexOf(CR) === -1) this.#blanks = [LF_BLANK]
     // OpenAI-style chunks and Anthropic events: no Gemini safety stop to look for
-    if (segment.indexOf('"choices"') !== -1 || segment.indexOf('message_start') !== -1) this.#marks = [ERROR_MARK]
+    const shape = segment.subarray(0, SHAPE_BYTES)
+    if (shape.indexOf('"choices"') !== -1 || shape.indexOf('message_start') !== -1) this.#marks = [ERROR_MARK]
   }
 
   #marked (segment: Buffer): boolean {
