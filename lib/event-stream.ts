@@ -10,9 +10,19 @@
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
+import { PREFIX } from './options'
 import { kReply, kSource, type ResponseSlots } from './symbols'
+import { CheckedEventStream, type StreamDelivery } from './upstream-events'
 
 type FrameFor = (reply: FastifyReply, error: unknown) => string | undefined
+
+/** What `onStreamEnd` sees, once per provider stream sent with `reply.send(stream)`. */
+export interface StreamEndEvent {
+  requestId: string
+  method: string
+  route: string | undefined
+  delivery: StreamDelivery
+}
 
 function isEventStream (response: ServerResponse): boolean {
   const type = response.getHeader('content-type')
@@ -20,11 +30,24 @@ function isEventStream (response: ServerResponse): boolean {
 }
 
 /** For the onSend hook: guards `reply` when `payload` is a stream (its response keeps the reply under `kReply`). */
-export function createStreamGuard (frameFor: FrameFor): (reply: FastifyReply, payload: unknown) => void {
+export function createStreamGuard (frameFor: FrameFor, onStreamEnd?: (event: StreamEndEvent) => void): (reply: FastifyReply, payload: unknown) => void {
+  function reportEnd (reply: FastifyReply, delivery: StreamDelivery): void {
+    const request = reply.request
+    try {
+      (onStreamEnd as (event: StreamEndEvent) => void)({ requestId: String(request.id), method: request.method, route: request.routeOptions.url, delivery })
+    } catch (hookError) {
+      request.log.error({ err: hookError }, `${PREFIX}: onStreamEnd hook threw`)
+    }
+  }
+
   function guardEventStream (this: ServerResponse, source: Readable): void {
     if (!isEventStream(this)) return
     const response = this
     ;(response as ServerResponse & ResponseSlots)[kSource] = source
+    if (onStreamEnd !== undefined && source instanceof CheckedEventStream) {
+      const reply = (response as ServerResponse & ResponseSlots)[kReply] as FastifyReply
+      source.delivered.then((delivery) => reportEnd(reply, delivery))
+    }
     const destroy = response.destroy
     response.destroy = function endWithErrorEvent (this: ServerResponse, error?: Error) {
       const failure = source.errored

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import type { ExtraCodeDefinition } from './catalog'
 import { envelopeNames, isEnvelopeName, type EnvelopeName } from './envelopes'
 import type { GatewayErrorEvent } from './reply'
+import type { StreamEndEvent } from './event-stream'
 
 export const PREFIX = 'fastify-gateway-errors'
 
@@ -26,6 +27,12 @@ export interface GatewayErrorsOptions {
   routeSchemas?: boolean | 'ranges'
   /** Called once for every gateway error, client_disconnected included. For logs and metrics. */
   onGatewayError?: (event: GatewayErrorEvent) => void
+  /**
+   * Called once for every provider stream from `fetchUpstream({ raw: true })` sent with
+   * `reply.send(stream)`, when it ends, whichever way (completed, failed, the client left): what it
+   * delivered, with the request it answered. One place to bill streams from.
+   */
+  onStreamEnd?: (event: StreamEndEvent) => void
   /** Check details against the code's schema and log a warning on mismatch. Default: not in production. */
   checkDetails?: boolean
   /**
@@ -88,6 +95,7 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   notFoundHandler: flag(true),
   routeSchemas: { valid: oneOf([true, false, 'ranges']), expected: "true, false or 'ranges'", default: () => true },
   onGatewayError: { valid: isFunction, expected: 'a function' },
+  onStreamEnd: { valid: isFunction, expected: 'a function' },
   checkDetails: flag((production) => !production),
   undeclaredCodes: {
     valid: oneOf(['off', 'warn', 'error', 'throw']),

@@ -8,6 +8,7 @@ t.test('options are validated at register time', async (t) => {
     [{ envelope: 'xml' }, /option 'envelope' must be one of openai, anthropic, problem/],
     [{ negotiate: 'yes' }, /option 'negotiate' must be a boolean/],
     [{ onGatewayError: 42 }, /option 'onGatewayError' must be a function/],
+    [{ onStreamEnd: 'bill' }, /option 'onStreamEnd' must be a function/],
     [{ undeclaredCodes: 'loud' }, /option 'undeclaredCodes'/],
     [{ serializerOpts: 3 }, /option 'serializerOpts' must be an object/],
     [{ envelopeFor: 'anthropic' }, /option 'envelopeFor' must be a function/],

@@ -5,6 +5,7 @@
 // And what a stream delivered (events, bytes, time to first event, usage), for billing.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
 import Anthropic from '@anthropic-ai/sdk'
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { streamText } from 'ai'
@@ -67,6 +68,11 @@ async function provider (t: Tap): Promise<Provider> {
   const close = () => { server.closeAllConnections(); server.close() }
   t.teardown(close)
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, closed, close }
+}
+
+/** A provider's body that sends `chunks`, one per read. */
+function providerBody (chunks: string[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ pull (controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)) } })
 }
 
 const codeOf = (error: unknown) => (error as GatewayError | undefined)?.code
@@ -256,8 +262,7 @@ t.test('usage in each provider\'s shape; a fetch of your own that rejects in its
     ['odd values are ignored', ['data: {"usage":{"prompt_tokens":-1,"completion_tokens":"3"}}\n\ndata: not json, usage\n\ndata: "usage"\n\n'], undefined]
   ]
   for (const [label, chunks, usage] of cases) {
-    const body = new ReadableStream<Uint8Array>({ pull (controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)) } })
-    const { stream, delivered } = await fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 1000, raw: true, fetch: async () => new Response(body, { headers: sse }) })
+    const { stream, delivered } = await fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 1000, raw: true, fetch: async () => new Response(providerBody(chunks), { headers: sse }) })
     for await (const part of stream as AsyncIterable<Buffer>) if (part === undefined) break
     t.same((await delivered)?.usage, usage, label)
   }
@@ -306,8 +311,7 @@ t.test('events are counted however the provider writes them', async (t) => {
     ['a blank line split over three chunks', ['data: 1', '\n', '\ndata: 2'], 2]
   ]
   for (const [label, chunks, events] of cases) {
-    const body = new ReadableStream<Uint8Array>({ pull (controller) { const next = chunks.shift(); if (next === undefined) controller.close(); else controller.enqueue(new TextEncoder().encode(next)) } })
-    const { stream, delivered } = await fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 1000, raw: true, fetch: async () => new Response(body, { headers: sse }) })
+    const { stream, delivered } = await fetchUpstream('http://provider.test/', { provider: 'p', timeoutMs: 1000, raw: true, fetch: async () => new Response(providerBody(chunks), { headers: sse }) })
     let bytes = 0
     for await (const part of stream as AsyncIterable<Buffer>) bytes += part.length
     t.match(await delivered, { outcome: 'completed', events, bytes }, label)
@@ -349,4 +353,43 @@ t.test('through the plugin, a 3 s stream fetched with timeoutMs 1000 reaches the
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.match(delivered.map((d) => d.outcome), ['completed', 'completed'])
   t.same(delivered.map((d) => d.usage?.outputTokens).sort(), [30, 30], 'each with the provider\'s count')
+})
+
+t.test('onStreamEnd: once per provider stream, whichever way it ends, with its request', async (t) => {
+  const upstream = await provider(t)
+  const ended: Array<{ requestId: string, method: string, route: string | undefined, delivery: StreamDelivery }> = []
+  const app = Fastify({ forceCloseConnections: true })
+  let throwFromHook = false
+  await app.register(gatewayErrors, {
+    onStreamEnd: (event) => {
+      ended.push(event)
+      if (throwFromHook) throw new Error('a billing bug')
+    }
+  })
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const { stream } = await fetchUpstream(`${upstream.url}${String(request.headers['x-upstream'])}`, { provider: 'p', timeoutMs: 1000, idleTimeoutMs: 300, raw: true, signal: request.abortSignal })
+    return reply.header('content-type', 'text/event-stream').send(stream)
+  })
+  app.get('/plain-stream', async (_request, reply) => reply.header('content-type', 'text/event-stream').send(Readable.from(['data: 1\n\n'])))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const post = (path: string) => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'x-upstream': path, 'content-type': 'application/json' }, body: '{}' })
+  const done = await post('/tick/5/10')
+  await done.text()
+  const stalled = await post('/stall/2/10')
+  await stalled.text()
+  throwFromHook = true
+  const third = await post('/tick/3/10')
+  await third.text()
+  await (await fetch(`${url}/plain-stream`)).text()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.match(ended.map((event) => [event.method, event.route, event.delivery.outcome, event.delivery.errorCode, event.delivery.events]), [
+    ['POST', '/v1/chat/completions', 'completed', undefined, 7],
+    ['POST', '/v1/chat/completions', 'failed', 'upstream_timeout', 2],
+    ['POST', '/v1/chat/completions', 'completed', undefined, 5]
+  ], 'one call per provider stream, none for a stream of the route\'s own')
+  t.equal(ended[0]?.requestId, done.headers.get('x-request-id'), 'with the request id the client saw')
+  t.match(ended[0]?.delivery.usage, { outputTokens: 5 })
+  t.equal(third.status, 200, 'a hook that throws is logged; the reply is not affected')
 })

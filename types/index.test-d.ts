@@ -70,6 +70,8 @@ expectType<'streaming' | 'completed' | 'failed' | 'client_disconnected' | 'cance
 expectType<number | undefined>(delivery.usage?.outputTokens)
 declare const errorEvent: GatewayErrorEvent
 expectType<StreamDelivery | undefined>(errorEvent.delivery)
+app.register(gatewayErrors, { onStreamEnd: (event) => { expectType<StreamDelivery>(event.delivery); expectType<string>(event.requestId) } })
+expectError(app.register(gatewayErrors, { onStreamEnd: 'bill' }))
 const provider: ProviderDescription = { name: 'p', supports: { tools: true } }
 expectType<ProviderDescription>(selectProvider(profileFromChatCompletion({ model: 'm', messages: [] }), { m: { id: 'm', providers: [provider] } }))
 declare const routingError: CapabilityRoutingError
