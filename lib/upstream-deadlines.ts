@@ -39,6 +39,11 @@ export class Deadlines {
   readonly controller = new AbortController()
   /** `performance.now()` of the last read from the body; the idle check measures silence from it. */
   lastRead = 0
+  /**
+   * Whether the body is being asked for. A stream whose client reads slowly stops asking (backpressure):
+   * that silence is not the provider's, so the idle clock waits.
+   */
+  waiting = true
   /** The deadline that ended the call, if one did. */
   expired: DeadlineName | undefined
   readonly #options: DeadlineOptions
@@ -101,8 +106,8 @@ export class Deadlines {
   }
 
   readonly #checkIdle = (): void => {
-    const quiet = performance.now() - this.lastRead
     const idle = this.#options.idleTimeoutMs as number
+    const quiet = this.waiting ? performance.now() - this.lastRead : 0
     if (quiet >= idle) this.#expire('idle')
     else this.#idleTimer = setTimeout(this.#checkIdle, idle - quiet)
   }

@@ -199,6 +199,7 @@ export class CheckedEventStream extends Readable {
         break
       }
     }
+    this.#deadlines.waiting = false // until the consumer asks for more
     return this
   }
 
@@ -221,6 +222,9 @@ export class CheckedEventStream extends Readable {
       this.destroy(this.#pending)
       return
     }
+    const deadlines = this.#deadlines
+    deadlines.waiting = true
+    deadlines.lastRead = performance.now()
     this.#reader.read().then(this.#onChunk, this.#onReadError)
   }
 
@@ -261,7 +265,7 @@ export class CheckedEventStream extends Readable {
         }
         return
       }
-      this.#deadlines.lastRead = performance.now()
+      this.#deadlines.waiting = false
       const segment = this.#accept(chunk.value)
       if (segment === undefined) this._read()
       else this.#forward(segment, false)

@@ -49,6 +49,13 @@ async function provider (t: Tap): Promise<Provider> {
       }, Number(b))
       return
     }
+    if (kind === 'burst') {
+      // 2 MB at once, then the last event after a pause: more than a slow client's buffers hold
+      res.writeHead(200, sse)
+      for (let i = 0; i < 8000; i++) res.write(event(i))
+      setTimeout(() => res.end('data: [DONE]\n\n'), Number(a))
+      return
+    }
     if (kind === 'headers-only') return res.writeHead(200, sse).flushHeaders()
     if (kind === 'silent') return // no headers at all
     if (kind === 'json-trickle' || kind === 'json-stall') {
@@ -392,4 +399,15 @@ t.test('onStreamEnd: once per provider stream, whichever way it ends, with its r
   t.equal(ended[0]?.requestId, done.headers.get('x-request-id'), 'with the request id the client saw')
   t.match(ended[0]?.delivery.usage, { outputTokens: 5 })
   t.equal(third.status, 200, 'a hook that throws is logged; the reply is not affected')
+})
+
+t.test('a consumer that stops reading for longer than idleTimeoutMs: not the provider\'s silence, nothing is cut', async (t) => {
+  const upstream = await provider(t)
+  const { stream, delivered } = await fetchUpstream(`${upstream.url}/burst/300`, { provider: 'p', timeoutMs: 1000, idleTimeoutMs: 200, raw: true })
+  await new Promise((resolve) => setTimeout(resolve, 700)) // the gateway's buffer is full: it stops reading
+  let text = ''
+  for await (const part of stream as AsyncIterable<Buffer>) text += String(part)
+  t.equal(text.match(/"t\d+ "/g)?.length, 8000, 'every event')
+  t.match(text, /\[DONE\]\n\n$/)
+  t.match(await delivered, { outcome: 'completed', events: 8001 })
 })
