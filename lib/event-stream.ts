@@ -30,11 +30,16 @@ function isEventStream (response: ServerResponse): boolean {
 }
 
 /** For the onSend hook: guards `reply` when `payload` is a stream (its response keeps the reply under `kReply`). */
-export function createStreamGuard (frameFor: FrameFor, onStreamEnd?: (event: StreamEndEvent) => void): (reply: FastifyReply, payload: unknown) => void {
+type OnStreamEnd = (event: StreamEndEvent) => void
+
+type GuardStream = (reply: FastifyReply, payload: unknown) => void
+
+export function createStreamGuard (frameFor: FrameFor, onStreamEnd?: OnStreamEnd): GuardStream {
   function reportEnd (reply: FastifyReply, delivery: StreamDelivery): void {
     const request = reply.request
     try {
-      (onStreamEnd as (event: StreamEndEvent) => void)({ requestId: String(request.id), method: request.method, route: request.routeOptions.url, delivery })
+      const event = { requestId: String(request.id), method: request.method, route: request.routeOptions.url, delivery }
+      ;(onStreamEnd as OnStreamEnd)(event)
     } catch (hookError) {
       request.log.error({ err: hookError }, `${PREFIX}: onStreamEnd hook threw`)
     }

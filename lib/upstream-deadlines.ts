@@ -21,9 +21,10 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 /** The longest delay Node's timers take (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
-const isDuration = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MS
+const isDuration = (value: unknown): boolean =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MS
 
-/** Refuses deadlines that are not a number of ms a timer can wait (a mistake in the gateway's code, not the provider's). */
+/** Refuses deadlines a timer cannot wait: a mistake in the gateway's code, not the provider's. */
 export function checkDeadlines (options: DeadlineOptions): void {
   const wrong = !isDuration(options.timeoutMs)
     ? `timeoutMs must be a number of ms from 1 to ${MAX_TIMER_MS}`
@@ -58,7 +59,8 @@ export class Deadlines {
     this.#provider = provider
     this.#client = client
     this.#answerTimer = setTimeout(this.#expire, options.timeoutMs, 'answer')
-    if (options.totalTimeoutMs !== undefined) this.#totalTimer = setTimeout(this.#expire, options.totalTimeoutMs, 'total')
+    const total = options.totalTimeoutMs
+    if (total !== undefined) this.#totalTimer = setTimeout(this.#expire, total, 'total')
     if (client !== undefined) {
       if (client.aborted) this.controller.abort(client.reason)
       else client.addEventListener('abort', this.#onClientAbort)
@@ -79,7 +81,9 @@ export class Deadlines {
     clearTimeout(this.#answerTimer)
     this.lastRead = performance.now()
     const idle = this.#options.idleTimeoutMs
-    if (idle !== false && this.#idleTimer === undefined && !this.controller.signal.aborted) this.#idleTimer = setTimeout(this.#checkIdle, idle)
+    if (idle !== false && this.#idleTimer === undefined && !this.controller.signal.aborted) {
+      this.#idleTimer = setTimeout(this.#checkIdle, idle)
+    }
   }
 
   /** The call is over, whichever way: no timer or listener is left behind. */
@@ -95,8 +99,11 @@ export class Deadlines {
     const expired = this.expired
     if (expired === undefined) return undefined
     const options = this.#options
-    const timeoutMs = expired === 'answer' ? options.timeoutMs : expired === 'idle' ? options.idleTimeoutMs as number : options.totalTimeoutMs as number
-    return trustDetails(new GatewayError('upstream_timeout', { provider: this.#provider, timeout_ms: timeoutMs }, cause === undefined ? undefined : { cause }))
+    const timeoutMs = expired === 'answer'
+      ? options.timeoutMs
+      : expired === 'idle' ? options.idleTimeoutMs : options.totalTimeoutMs
+    const details = { provider: this.#provider, timeout_ms: timeoutMs as number }
+    return trustDetails(new GatewayError('upstream_timeout', details, cause === undefined ? undefined : { cause }))
   }
 
   readonly #expire = (name: DeadlineName): void => {

@@ -10,23 +10,18 @@
 // delivery record (events, bytes, time to first event, the provider's usage) for billing.
 import { Readable } from 'node:stream'
 import type { GatewayErrorCode } from './catalog'
-import { GatewayError, isGatewayError, trustDetails } from './gateway-error'
-import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
+import { GatewayError, isGatewayError } from './gateway-error'
+import {
+  ANY_BLANK, countEvents, CR, eventError, EVENT_END, failure, LF_BLANK, lastEventEnd, splitEvents
+} from './sse'
 import { usageOf, type StreamUsage } from './stream-usage'
 import type { Deadlines } from './upstream-deadlines'
 
 const MAX_EVENT_BYTES = 1 << 20
-const LF = 10
-const CR = 13
 // Native search is fast for a word whose first letter is rare in JSON ('e' and '"' are everywhere):
 // "rror" is in every error event ("error", event: error, finish_reason "error").
 const ERROR_MARK = Buffer.from('rror')
 const REASON_MARK = Buffer.from('Reason"') // Gemini's finishReason and promptFeedback.blockReason
-const LF_BLANK = Buffer.from('\n\n')
-const ANY_BLANK = [LF_BLANK, Buffer.from('\n\r\n'), Buffer.from('\r\r')] as const
-/** After this many line ends, if they came closer than DENSE_LF_BYTES apart, the rest are counted byte by byte. */
-const DENSE_CHECK = 32
-const DENSE_LF_BYTES = 16
 /** The last segments kept for the usage a provider reports at the end of its stream. */
 const USAGE_SEGMENTS = 2
 const USAGE_MARK = Buffer.from('usage')
@@ -34,7 +29,6 @@ const USAGE_MARK = Buffer.from('usage')
 const FIRST_USAGE_BYTES = 4 * 1024
 /** Of the first segment, what is read to tell an OpenAI-style or Anthropic stream (its first event). */
 const SHAPE_BYTES = 1024
-const EVENT_END = '\n\n'
 
 export type StreamOutcome = 'streaming' | 'completed' | 'failed' | 'client_disconnected' | 'cancelled'
 
@@ -56,99 +50,12 @@ export interface StreamDelivery {
   usage: StreamUsage | undefined
 }
 
-function failure (code: 'upstream_error' | 'content_filtered', provider: string, cause?: unknown): GatewayError {
-  return trustDetails(new GatewayError(code, { provider }, cause === undefined ? undefined : { cause }))
-}
-
-function dataOf (block: string): { event: string | undefined, data: string } {
-  let event: string | undefined
-  const data: string[] = []
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) event = line.slice(6).trim()
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
-  }
-  // Gemini has ended a stream with a bare JSON error object, outside the SSE format
-  if (event === undefined && data.length === 0 && /^\s*[{[]/.test(block)) return { event, data: block.trim() }
-  return { event, data: data.join('\n') }
-}
-
-/** The GatewayError an event stands for, or undefined for an ordinary event. */
-export function eventError (block: string, provider: string): GatewayError | undefined {
-  const { event, data } = dataOf(block)
-  if (data === '' || data === '[DONE]') return event === 'error' ? failure('upstream_error', provider) : undefined
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(data)
-  } catch {
-    return event === 'error' ? failure('upstream_error', provider) : undefined
-  }
-  const root = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | null
-  const error = root?.error as Record<string, unknown> | undefined
-  const choices = Array.isArray(root?.choices) ? root.choices as Array<{ finish_reason?: unknown }> : []
-  if (event === 'error' || (error !== undefined && error !== null) || choices.some((choice) => choice?.finish_reason === 'error')) {
-    const { code, details } = translateProviderError({ status: statusOfError(error), body: parsed, provider })
-    return trustDetails(new GatewayError(code, details as never))
-  }
-  return isSafetyBlock(root) ? failure('content_filtered', provider) : undefined
-}
-
-/** Splits SSE text that ends with a blank line (a segment of whole events) into its events. */
-function splitEvents (text: string): string[] {
-  const blocks = text.replace(/\r\n?/g, '\n').split(EVENT_END)
-  blocks.pop() // what follows the last blank line: nothing, or more blank lines
-  return blocks.map((block) => block + EVENT_END)
-}
-
-/** The index just past the last blank line in `chunk` (the end of its last complete event), or -1. */
-function lastEventEnd (chunk: Buffer, blanks: readonly Buffer[]): number {
-  const n = chunk.length
-  // The common case, a chunk of whole events: no scan.
-  if (n >= 2 && chunk[n - 1] === LF && (chunk[n - 2] === LF || (n >= 3 && chunk[n - 2] === CR && chunk[n - 3] === LF))) return n
-  let end = -1
-  for (const blank of blanks) {
-    const at = chunk.lastIndexOf(blank)
-    if (at !== -1 && at + blank.length > end) end = at + blank.length
-  }
-  return end
-}
-
-/** Blank lines in an LF-only segment: a native search for each LF, byte by byte once they come thick (tiny events). */
-function countLfEvents (segment: Buffer): number {
-  let count = 0
-  let found = 0
-  for (let at = segment.indexOf(LF); at !== -1; at = segment.indexOf(LF, at + 1)) {
-    if (segment[at + 1] === LF) {
-      count++
-      at++
-    }
-    if (++found === DENSE_CHECK && at < DENSE_CHECK * DENSE_LF_BYTES) {
-      for (let i = at + 1, last = segment.length - 1; i < last; i++) {
-        if (segment[i] === LF && segment[i + 1] === LF) {
-          count++
-          i++
-        }
-      }
-      return count
-    }
-  }
-  return count
-}
-
-function countEvents (segment: Buffer, blanks: readonly Buffer[]): number {
-  if (blanks.length === 1) return countLfEvents(segment)
-  let count = 0
-  for (const blank of blanks) {
-    for (let at = segment.indexOf(blank); at !== -1; at = segment.indexOf(blank, at + blank.length)) count++
-    if (count > 0) break
-  }
-  return count
-}
-
-type Chunk = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>
+type Reader = ReadableStreamDefaultReader<Uint8Array>
+type Chunk = Awaited<ReturnType<Reader['read']>>
 
 /** The provider's events, checked, as a Node Readable of their bytes; see `openEventStream`. */
 export class CheckedEventStream extends Readable {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
+  readonly #reader: Reader
   readonly #provider: string
   readonly #deadlines: Deadlines
   readonly #startedAt: number
@@ -158,30 +65,39 @@ export class CheckedEventStream extends Readable {
   #pending: GatewayError | undefined
   /** The line ends the provider uses, learnt from its first events: a search for LF alone when it never sends CR. */
   #blanks: readonly Buffer[] = ANY_BLANK
-  /** The words an error event must contain, learnt from the first events: Gemini's "…Reason\"" only where it can be Gemini. */
+  /** The words an error event must contain, learnt from the first events ("…Reason\"" where it can be Gemini). */
   #marks: readonly Buffer[] = [ERROR_MARK, REASON_MARK]
-  /** Where usage is reported: the first segment (Anthropic's message_start) and the last few (the others, and message_delta). */
+  /** Where usage is reported: the first segment (Anthropic's message_start) and the last few (the rest). */
   #usageFirst: Buffer | undefined
   #usageLast: Buffer[] = []
   #record: StreamDelivery
   #ended = false
-  /** Where the stream is piped (the client's response, through `reply.send`): its closing early means the client left. */
+  /** Where the stream is piped (the client's response): its closing early means the client left. */
   #destination: NodeJS.WritableStream & { destroyed?: boolean, writableEnded?: boolean } | undefined
   #resolve!: (delivery: StreamDelivery) => void
   /** Resolves once, when the stream has ended in any way, with its final delivery record. */
   readonly delivered: Promise<StreamDelivery>
 
-  constructor (reader: ReadableStreamDefaultReader<Uint8Array>, provider: string, deadlines: Deadlines, startedAt: number) {
+  constructor (reader: Reader, provider: string, deadlines: Deadlines, startedAt: number) {
     super()
     this.#reader = reader
     this.#provider = provider
     this.#deadlines = deadlines
     this.#startedAt = startedAt
-    this.#record = { provider, outcome: 'streaming', errorCode: undefined, events: 0, bytes: 0, timeToFirstEventMs: 0, durationMs: 0, usage: undefined }
+    this.#record = {
+      provider,
+      outcome: 'streaming',
+      errorCode: undefined,
+      events: 0,
+      bytes: 0,
+      timeToFirstEventMs: 0,
+      durationMs: 0,
+      usage: undefined
+    }
     this.delivered = new Promise((resolve) => { this.#resolve = resolve })
   }
 
-  /** Reads up to the first complete event; throws, before anything is forwarded, when it is an error or there is none. */
+  /** Reads up to the first complete event; throws before anything is forwarded when it is an error or there is none. */
   async start (): Promise<this> {
     for (;;) {
       const chunk = await this.#reader.read()
@@ -232,7 +148,7 @@ export class CheckedEventStream extends Readable {
     if (!this.#ended) {
       if (!this.#deadlines.signal.aborted) this.#deadlines.controller.abort() // closes the provider's connection
       this.#reader.cancel().catch(() => {})
-      // Our own failures are GatewayErrors; any other error (an AbortError from a consumer that stopped reading) is a cancel.
+      // Our own failures are GatewayErrors; any other (an AbortError from a consumer that stopped reading) is a cancel.
       const code = isGatewayError(error) ? error.code as GatewayErrorCode : undefined
       const outcome = code === 'client_disconnected' || (code === undefined && this.#clientLeft())
         ? 'client_disconnected'
@@ -278,7 +194,9 @@ export class CheckedEventStream extends Readable {
     if (this.destroyed) return
     const deadlines = this.#deadlines
     this.destroy(deadlines.timeoutError(cause) ??
-      (deadlines.clientLeft ? new GatewayError('client_disconnected', undefined, { cause }) : failure('upstream_error', this.#provider, cause)))
+      (deadlines.clientLeft
+        ? new GatewayError('client_disconnected', undefined, { cause })
+        : failure('upstream_error', this.#provider, cause)))
   }
 
   /** The complete events of what has arrived (held bytes first); the part event after them is held. */
@@ -309,7 +227,10 @@ export class CheckedEventStream extends Readable {
   /** A blank line split between the held bytes and `chunk`: the end of it in `chunk`, or -1. */
   #blankLineAcross (chunk: Buffer): number {
     const last = this.#held[this.#held.length - 1] as Buffer
-    const held = last.length >= 2 || this.#held.length === 1 ? last.subarray(-2) : Buffer.concat([(this.#held[this.#held.length - 2] as Buffer).subarray(-1), last])
+    const before = this.#held[this.#held.length - 2]
+    const held = last.length >= 2 || before === undefined
+      ? last.subarray(-2)
+      : Buffer.concat([before.subarray(-1), last])
     const junction = Buffer.concat([held, chunk.subarray(0, 2)])
     const end = lastEventEnd(junction, this.#blanks) - held.length
     return end > 0 ? end : -1
@@ -367,7 +288,9 @@ export class CheckedEventStream extends Readable {
  * Reads the first event (so an error there, or no event at all, is caught before a byte is
  * forwarded), then returns the stream of the provider's events, checked.
  */
-export function openEventStream (body: ReadableStream<Uint8Array>, provider: string, deadlines: Deadlines, startedAt: number): Promise<CheckedEventStream> {
+export function openEventStream (
+  body: ReadableStream<Uint8Array>, provider: string, deadlines: Deadlines, startedAt: number
+): Promise<CheckedEventStream> {
   return new CheckedEventStream(body.getReader(), provider, deadlines, startedAt).start()
 }
 

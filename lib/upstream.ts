@@ -72,8 +72,10 @@ function causeCode (error: unknown): string | undefined {
   return undefined
 }
 
+interface CappedText { text: string, truncated: boolean }
+
 /** Reads at most `limit` bytes of a body as text; `truncated` when there was more. */
-async function readCapped (response: Response, limit: number, deadlines: Deadlines): Promise<{ text: string, truncated: boolean }> {
+async function readCapped (response: Response, limit: number, deadlines: Deadlines): Promise<CappedText> {
   const reader = response.body?.getReader()
   if (reader === undefined) return { text: '', truncated: false }
   const chunks: Uint8Array[] = []
@@ -89,7 +91,9 @@ async function readCapped (response: Response, limit: number, deadlines: Deadlin
       return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated: true }
     }
   }
-  return { text: chunks.length === 1 ? Buffer.from((chunks[0] as Uint8Array).buffer, (chunks[0] as Uint8Array).byteOffset, size).toString('utf8') : Buffer.concat(chunks, size).toString('utf8'), truncated: false }
+  const only = chunks.length === 1 ? chunks[0] as Uint8Array : undefined
+  const body = only === undefined ? Buffer.concat(chunks, size) : Buffer.from(only.buffer, only.byteOffset, size)
+  return { text: body.toString('utf8'), truncated: false }
 }
 
 /** Clipped first, then stripped with expressions that cannot backtrack. */
@@ -148,7 +152,7 @@ export async function fetchUpstream (url: string | URL, options: UpstreamOptions
 
     const type = response.headers.get('content-type') ?? ''
     if (raw === true && response.ok && type.startsWith('text/event-stream') && response.body !== null) {
-      // The answer deadline runs on to the first event: a provider that sends headers and then nothing has not answered.
+      // The answer deadline runs on to the first event: headers and then nothing is no answer.
       const stream = await openEventStream(response.body, provider, deadlines, startedAt)
       return { response, body: undefined, stream, delivered: stream.delivered }
     }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { fetchUpstream, GatewayError } from './internals'
 import { isSafetyBlock, readProviderError, statusOfError, translateProviderError } from '../lib/provider-errors'
-import { eventError } from '../lib/upstream-events'
+import { eventError } from '../lib/sse'
 
 t.test('odd and hostile bodies never throw', async (t) => {
   const circular: Record<string, unknown> = {}

@@ -84,7 +84,12 @@ function providerBody (chunks: string[]): ReadableStream<Uint8Array> {
 
 const codeOf = (error: unknown) => (error as GatewayError | undefined)?.code
 
-async function gateway (t: Tap, base: string, options: { idleTimeoutMs?: number | false, totalTimeoutMs?: number }, events: GatewayErrorEvent[], delivered: StreamDelivery[]): Promise<string> {
+interface Gateway { url: string, events: GatewayErrorEvent[], delivered: StreamDelivery[] }
+
+/** An app proxying the provider with fetchUpstream: what onGatewayError and each stream's delivered promise saw. */
+async function gateway (t: Tap, base: string, options: { idleTimeoutMs?: number | false, totalTimeoutMs?: number }): Promise<Gateway> {
+  const events: GatewayErrorEvent[] = []
+  const delivered: StreamDelivery[] = []
   // forceCloseConnections: a client that aborted may leave a spare connection that has sent no request
   const app: FastifyInstance = Fastify({ forceCloseConnections: true })
   await app.register(gatewayErrors, { onGatewayError: (event) => { events.push(event) } })
@@ -104,7 +109,7 @@ async function gateway (t: Tap, base: string, options: { idleTimeoutMs?: number 
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, events, delivered }
 }
 
 t.test('a healthy stream longer than timeoutMs is never cut; its delivery is recorded', async (t) => {
@@ -146,21 +151,20 @@ t.test('no answer within timeoutMs: upstream_timeout, before any byte is forward
     t.same((error as GatewayError).details, { provider: 'p', timeout_ms: 300 }, `${path}: the deadline it missed`)
     t.ok(elapsed >= 290 && elapsed < 1000, `${path}: after ${Math.round(elapsed)} ms`)
   }
-  const events: GatewayErrorEvent[] = []
-  const url = await gateway(t, upstream.url, {}, events, [])
+  const { url, events } = await gateway(t, upstream.url, {})
   const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'x-upstream': '/headers-only', 'content-type': 'application/json' }, body: '{}' })
   t.equal(response.status, 504, 'headers and then nothing: a 504, not a started stream')
   t.equal(response.headers.get('x-should-retry'), 'true')
   t.match(await response.json(), { error: { code: 'upstream_timeout' } })
+  t.match(events, [{ code: 'upstream_timeout', status: 504 }], 'recorded once, with no delivery: nothing was forwarded')
+  t.equal(events[0]?.delivery, undefined)
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.ok(upstream.closed.includes('headers-only'), 'the provider\'s connection was closed')
 })
 
 t.test('a stream that stalls ends with one upstream_timeout event, read by the openai, Anthropic and AI SDKs', async (t) => {
   const upstream = await provider(t)
-  const events: GatewayErrorEvent[] = []
-  const delivered: StreamDelivery[] = []
-  const url = await gateway(t, upstream.url, { idleTimeoutMs: 300 }, events, delivered)
+  const { url, events, delivered } = await gateway(t, upstream.url, { idleTimeoutMs: 300 })
   const headers = { 'x-upstream': '/stall/3/20' }
 
   const raw = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' })
@@ -225,9 +229,7 @@ t.test('idleTimeoutMs: false waits; totalTimeoutMs cuts even a healthy stream', 
 
 t.test('a client that leaves midway: client_disconnected with what was delivered; the provider is closed', async (t) => {
   const upstream = await provider(t)
-  const events: GatewayErrorEvent[] = []
-  const delivered: StreamDelivery[] = []
-  const url = await gateway(t, upstream.url, { idleTimeoutMs: 2000 }, events, delivered)
+  const { url, events, delivered } = await gateway(t, upstream.url, { idleTimeoutMs: 2000 })
   for (const [path, format] of [['/v1/chat/completions', 'openai'], ['/v1/messages', 'anthropic']]) {
     events.length = 0
     delivered.length = 0
@@ -337,9 +339,7 @@ t.test('deadlines a timer cannot wait are refused, naming the option', async (t)
 
 t.test('through the plugin, a 3 s stream fetched with timeoutMs 1000 reaches the openai and Anthropic SDKs whole', async (t) => {
   const upstream = await provider(t)
-  const delivered: StreamDelivery[] = []
-  const events: GatewayErrorEvent[] = []
-  const url = await gateway(t, upstream.url, { idleTimeoutMs: 500 }, events, delivered)
+  const { url, events, delivered } = await gateway(t, upstream.url, { idleTimeoutMs: 500 })
   const headers = { 'x-upstream': '/tick/30/100' }
   const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k', maxRetries: 0 })
   const anthropic = new Anthropic({ baseURL: url, apiKey: 'k', maxRetries: 0 })
