@@ -59,13 +59,13 @@ else {
     const [a, b] = await pair()
     const headers = { 'idempotency-key': `idem-${randomUUID()}` }
     const id = `proj-${randomUUID().slice(0, 8)}`
-    const first = await send(a.url, { method: 'POST', path: '/v1/projects', headers, body: { id, name: 'First' } })
+    const first = await send(a.url, { method: 'POST', path: '/v1/projects', key: 'sk-demo-admin', headers, body: { id, name: 'First' } })
     t.equal(first.status, 201)
     const firstBody = await first.json()
-    const replay = await send(b.url, { method: 'POST', path: '/v1/projects', headers, body: { id, name: 'First' } })
+    const replay = await send(b.url, { method: 'POST', path: '/v1/projects', key: 'sk-demo-admin', headers, body: { id, name: 'First' } })
     t.equal(replay.status, 201, 'the same key and payload on the other instance')
     t.same(await replay.json(), firstBody, 'replays the stored reply')
-    const conflict = await send(b.url, { method: 'POST', path: '/v1/projects', headers, body: { id: `${id}-b`, name: 'Second' } })
+    const conflict = await send(b.url, { method: 'POST', path: '/v1/projects', key: 'sk-demo-admin', headers, body: { id: `${id}-b`, name: 'Second' } })
     t.equal(conflict.status, 409)
     t.equal((await json<ErrorBody>(conflict)).error.code, 'idempotency_conflict')
     const missing = await send(a.url, { method: 'GET', path: `/v1/projects/${id}-b` })
@@ -118,7 +118,7 @@ else {
       t.ok(Number(response.headers.get('retry-after')) >= 1, 'with a wait')
       t.notMatch(JSON.stringify(body), /redis|ECONNREFUSED|127\.0\.0\.1/i, 'the cause is not sent')
     }
-    const idempotent = await send(b.url, { method: 'POST', path: '/v1/projects', headers: { 'idempotency-key': 'during-outage' }, body: { id: 'proj-outage', name: 'x' } })
+    const idempotent = await send(b.url, { method: 'POST', path: '/v1/projects', key: 'sk-demo-admin', headers: { 'idempotency-key': 'during-outage' }, body: { id: 'proj-outage', name: 'x' } })
     t.equal(idempotent.status, 503, 'idempotency fails closed too')
 
     await redis.start()

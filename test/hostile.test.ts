@@ -114,24 +114,24 @@ t.test('idempotency records: scoped to the project, bounded keys, expiring, a bo
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
     body: JSON.stringify({ id, name: id })
   })
-  t.equal((await create('sk-demo-full', 'proj-idem-a', 'shared-key')).status, 201)
-  const other = await create('sk-demo-broke', 'proj-idem-b', 'shared-key')
+  t.equal((await create('sk-demo-admin', 'proj-idem-a', 'shared-key')).status, 201)
+  const other = await create('sk-demo-broke-admin', 'proj-idem-b', 'shared-key')
   t.equal(other.status, 201, 'another project\'s same key is its own request')
   t.equal(((await other.json()) as { id: string }).id, 'proj-idem-b', 'not the first project\'s reply')
-  const conflict = await create('sk-demo-full', 'proj-idem-c', 'shared-key')
+  const conflict = await create('sk-demo-admin', 'proj-idem-c', 'shared-key')
   t.equal(((await conflict.json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'within a project, a reused key still conflicts')
-  const long = await create('sk-demo-full', 'proj-idem-d', 'k'.repeat(256))
+  const long = await create('sk-demo-admin', 'proj-idem-d', 'k'.repeat(256))
   t.equal(long.status, 400)
   const refused = ((await long.json()) as { error: { code: string, param: string } }).error
   t.equal(refused.code, 'invalid_parameter_value', 'a key over 255 characters is refused')
   t.equal(refused.param, 'Idempotency-Key')
   await new Promise((resolve) => setTimeout(resolve, 250))
-  t.equal((await create('sk-demo-full', 'proj-idem-e', 'shared-key')).status, 201, 'an expired record is forgotten')
-  for (const key of ['k1', 'k2', 'k3', 'k4']) await create('sk-demo-full', `proj-idem-${key}`, key)
+  t.equal((await create('sk-demo-admin', 'proj-idem-e', 'shared-key')).status, 201, 'an expired record is forgotten')
+  for (const key of ['k1', 'k2', 'k3', 'k4']) await create('sk-demo-admin', `proj-idem-${key}`, key)
   // In Redis, records expire by TTL; the store's bound is Redis's maxmemory policy.
   if (process.env.GATEWAY_STORE === 'redis') return
-  t.equal((await create('sk-demo-full', 'proj-idem-other', 'k1')).status, 201, 'the oldest record went when the store was full')
-  t.equal(((await (await create('sk-demo-full', 'proj-idem-other2', 'k4')).json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'the newest is kept')
+  t.equal((await create('sk-demo-admin', 'proj-idem-other', 'k1')).status, 201, 'the oldest record went when the store was full')
+  t.equal(((await (await create('sk-demo-admin', 'proj-idem-other2', 'k4')).json()) as { error: { code: string } }).error.code, 'idempotency_conflict', 'the newest is kept')
 })
 
 t.test('failed logins are limited per address: past the limit, even a good key waits', async (t) => {

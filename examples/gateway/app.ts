@@ -81,13 +81,13 @@ export function build (options: GatewayOptions) {
   app.register(async function api (app) {
     app.decorateRequest('caller', null as never)
     app.addHook('onRequest', auth.authenticate)
-    // Per key, counted in Redis when the store has it (so across instances). Authentication, which
+    // Per key, in its maker's window when a key made it (a new key is no fresh window), counted in Redis when the store has it (so across instances). Authentication, which
     // runs first, needs the store: with Redis down every request is already service_unavailable, and
     // a failure between the two lets the request through uncounted rather than refusing it.
     await app.register(rateLimit, {
       max: async (request) => request.caller?.rateLimit ?? 1000,
       timeWindow: options.rateLimitWindowMs ?? 60_000,
-      keyGenerator: (request) => request.caller?.id ?? request.ip,
+      keyGenerator: (request) => request.caller === null ? request.ip : request.caller.limitBucket ?? request.caller.id,
       ...(store.redis === undefined ? {} : { redis: store.redis, nameSpace: `${store.prefix ?? ''}rate:`, skipOnError: true }),
       errorResponseBuilder: (_request, context) => new GatewayError('rate_limit_exceeded', { limit: context.max, retry_after_ms: context.ttl })
     })

@@ -1,9 +1,10 @@
-// API keys, scopes and MFA. Failed logins are counted per address and wrong MFA codes per account,
-// in the store (so across instances): past the limit the caller gets rate_limit_exceeded with the
-// wait, whatever it sends, so neither keys nor codes can be guessed at speed.
+// API keys, scopes and MFA. Failed logins are counted per address and MFA attempts per account, in
+// the store (so across instances), and each is counted in the same step that judges it (or before):
+// past the limit the caller gets rate_limit_exceeded with the wait, whatever it sends, so neither
+// keys nor codes can be guessed, even by a burst of concurrent attempts over several instances.
 import type { FastifyRequest } from 'fastify'
-import { GatewayError, isGatewayError, maskSecret } from 'fastify-gateway-errors'
-import type { ApiKey, Scope, Store } from './store/store'
+import { GatewayError, maskSecret } from 'fastify-gateway-errors'
+import type { ApiKey, AttemptLimit, Scope, Store } from './store/store'
 import { matchingStep } from './totp'
 
 declare module 'fastify' {
@@ -30,37 +31,32 @@ export function createAuth (store: Store, options: AuthOptions = {}) {
   const mfaAttemptLimit = options.mfaAttemptLimit ?? 5
   const mfaWindowMs = options.mfaWindowMs ?? 15 * 60_000
 
-  async function refuseWhileLocked (bucket: string, limit: number) {
-    const attempts = await store.failures(bucket)
-    if (attempts !== undefined && attempts.count >= limit) {
-      throw new GatewayError('rate_limit_exceeded', { retry_after_ms: Math.max(0, attempts.resetAt - Date.now()) })
-    }
-  }
+  const locked = (resetAt: number) => new GatewayError('rate_limit_exceeded', { retry_after_ms: Math.max(0, resetAt - Date.now()) })
 
-  async function findCaller (request: FastifyRequest): Promise<ApiKey> {
+  async function findCaller (request: FastifyRequest, guard: AttemptLimit): Promise<ApiKey> {
     const header = request.headers.authorization ?? request.headers['x-api-key']
     const secret = typeof header === 'string' ? header.replace(/^Bearer\s+/i, '') : undefined
-    if (secret === undefined || secret === '') throw new GatewayError('invalid_api_key')
-    if (!API_KEY.test(secret)) throw new GatewayError('invalid_api_key', { key_hint: maskSecret(secret) })
-    const key = await store.findKey(secret)
-    if (key === undefined || key.revoked === true) throw new GatewayError('invalid_api_key', { key_hint: maskSecret(secret) })
-    if (key.expiresAt !== undefined && key.expiresAt < Date.now()) {
-      throw new GatewayError('expired_api_key', { key_hint: maskSecret(secret), expired_at: new Date(key.expiresAt).toISOString() })
+    if (secret === undefined || secret === '' || !API_KEY.test(secret)) {
+      const attempt = await store.attempt(guard)
+      if (!attempt.allowed) throw locked(attempt.resetAt)
+      throw new GatewayError('invalid_api_key', secret === undefined || secret === '' ? undefined : { key_hint: maskSecret(secret) })
+    }
+    const check = await store.checkKey(secret, guard)
+    if (check.state === 'locked') throw locked(check.resetAt)
+    if (check.state === 'unknown') throw new GatewayError('invalid_api_key', { key_hint: maskSecret(secret) })
+    const key = check.key
+    if (key.revoked === true || (key.expiresAt !== undefined && key.expiresAt < Date.now())) {
+      // A real secret, refused: still a failed login, though not one that guesses.
+      await store.attempt(guard)
+      if (key.revoked === true) throw new GatewayError('invalid_api_key', { key_hint: maskSecret(secret) })
+      throw new GatewayError('expired_api_key', { key_hint: maskSecret(secret), expired_at: new Date(key.expiresAt as number).toISOString() })
     }
     return key
   }
 
   /** The `onRequest` hook of the API's routes. */
   async function authenticate (request: FastifyRequest) {
-    const bucket = `login:${request.ip}`
-    await refuseWhileLocked(bucket, failedLoginLimit)
-    try {
-      request.caller = await findCaller(request)
-    } catch (error) {
-      // A store that is down is no failed login.
-      if (isGatewayError(error) && (error.code === 'invalid_api_key' || error.code === 'expired_api_key')) await store.fail(bucket, failedLoginWindowMs)
-      throw error
-    }
+    request.caller = await findCaller(request, { bucket: `login:${request.ip}`, limit: failedLoginLimit, windowMs: failedLoginWindowMs })
   }
 
   function requireScope (request: FastifyRequest, scope: Scope) {
@@ -76,17 +72,17 @@ export function createAuth (store: Store, options: AuthOptions = {}) {
     if (code === undefined && recovery === undefined) {
       throw new GatewayError('mfa_required', { action: `${request.method} ${request.routeOptions.url}` })
     }
-    await refuseWhileLocked(bucket, mfaAttemptLimit)
+    // Counted before it is judged; given back when it was right.
+    const attempt = await store.attempt({ bucket, limit: mfaAttemptLimit, windowMs: mfaWindowMs })
+    if (!attempt.allowed) throw locked(attempt.resetAt)
     if (recovery !== undefined) {
-      if (await store.useRecoveryCode(account, String(recovery))) return
-      await store.fail(bucket, mfaWindowMs)
-      throw new GatewayError('invalid_recovery_code')
+      if (!await store.useRecoveryCode(account, String(recovery))) throw new GatewayError('invalid_recovery_code')
+    } else {
+      const secret = await store.mfaSecret(account)
+      const step = secret === undefined ? undefined : matchingStep(secret, String(code))
+      if (step === undefined || !await store.useTotpStep(account, step)) throw new GatewayError('mfa_verification_failed')
     }
-    const secret = await store.mfaSecret(account)
-    const step = secret === undefined ? undefined : matchingStep(secret, String(code))
-    if (step !== undefined && await store.useTotpStep(account, step)) return
-    await store.fail(bucket, mfaWindowMs)
-    throw new GatewayError('mfa_verification_failed')
+    await store.forgive(bucket)
   }
 
   return { authenticate, requireScope, requireMfa }

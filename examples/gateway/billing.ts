@@ -36,8 +36,8 @@ export function createBilling (store: Store, auth: Auth) {
   }
 
   async function reserve (request: FastifyRequest, plan: Plan): Promise<Reservation> {
-    const project = await store.project(request.caller.project)
-    if (project === undefined) throw new GatewayError('resource_not_found', { resource: 'project', id: request.caller.project })
+    const project = await store.project(request.caller.account, request.caller.project)
+    if (project === undefined || project.state === 'deleted') throw new GatewayError('resource_not_found', { resource: 'project', id: request.caller.project })
     const charge = await store.reserve(request.caller, project.budgetMicros, plan.quota, REQUEST_COST_MICROS)
     if (charge.ok) return charge.reservation
     if (charge.reason === 'budget') throw new GatewayError('budget_exhausted', { scope: 'project', limit_usd: project.budgetMicros / 1e6 })

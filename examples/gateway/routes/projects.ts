@@ -1,6 +1,10 @@
-// Projects and keys. Both belong to an account: another account's project or key is
-// resource_not_found (its existence is not revealed), budgets change only with the `admin` scope
-// (a key cannot raise its own budget), and keys are named by their id, never by their secret.
+// Projects and keys. Both belong to an account, and project ids are named within it: another
+// account's project or key is resource_not_found, and its ids are never confirmed (another account
+// may use the same id). Budgets are the admin's: creating a project and setting a budget need the
+// `admin` scope, a deleted project keeps what it spent (its id is not given out again) and its keys
+// die with it, and other keys mint keys only for their own project, expiring no later than they do
+// and counted in their own rate-limit window, so no key can get itself a fresh budget, quota
+// (counted per project) or rate limit. Keys are named by id, never by secret.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from 'fastify-gateway-errors'
@@ -14,8 +18,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 
 export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { store, auth }) => {
   async function ownedProject (request: FastifyRequest, id: string): Promise<Project> {
-    const project = await store.project(id)
-    if (project === undefined || project.account !== request.caller.account) throw new GatewayError('resource_not_found', { resource: 'project', id })
+    const project = await store.project(request.caller.account, id)
+    if (project === undefined || project.state === 'deleted') throw new GatewayError('resource_not_found', { resource: 'project', id })
     return project
   }
 
@@ -26,12 +30,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
   app.get('/v1/projects/:id', { schema: { params: IdParams } }, async (request) => {
     auth.requireScope(request, 'projects')
     const project = await ownedProject(request, request.params.id)
-    return { ...view(project), spent_usd: await store.spentMicros(project.id) / USD, created_at: new Date(project.createdAt).toISOString() }
+    return { ...view(project), spent_usd: await store.spentMicros(project.account, project.id) / USD, created_at: new Date(project.createdAt).toISOString() }
   })
 
   app.post('/v1/projects', { schema: { body: ProjectBody } }, async (request, reply) => {
     auth.requireScope(request, 'projects')
-    if (request.body.budget_usd !== undefined) auth.requireScope(request, 'admin')
+    auth.requireScope(request, 'admin')
     const idempotencyKey = request.headers['idempotency-key']
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
       throw new GatewayError('invalid_parameter_value', { param: 'Idempotency-Key', reason: 'must be one of 1 to 255 printable characters' })
@@ -45,6 +49,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
         budgetMicros: Math.round((request.body.budget_usd ?? 100) * USD),
         createdAt: Date.now()
       }
+      // A project this account deleted is still a duplicate: its id keeps what it spent.
       if (!await store.createProject(project)) throw new GatewayError('duplicate_resource', { resource: 'project', id: project.id })
       return view(project)
     }
@@ -78,7 +83,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
       name: request.body.name ?? project.name,
       budgetMicros: request.body.budget_usd === undefined ? project.budgetMicros : Math.round(request.body.budget_usd * USD)
     }
-    const updated = await store.updateProject(project.id, patch)
+    const updated = await store.updateProject(project.account, project.id, patch)
     if (updated === undefined) throw new GatewayError('resource_not_found', { resource: 'project', id: project.id })
     return view(updated)
   })
@@ -87,7 +92,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
     auth.requireScope(request, 'projects')
     const project = await ownedProject(request, request.params.id)
     if (project.default === true) throw new GatewayError('operation_not_allowed', { operation: 'delete the default project' })
-    await store.deleteProject(project.id)
+    await store.deleteProject(project.account, project.id)
     return { id: project.id, object: 'project.deleted', deleted: true }
   })
 
@@ -97,6 +102,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
   app.post('/v1/projects/:id/keys', { schema: { params: IdParams, body: KeyBody }, preValidation: noBodyIsEmpty }, async (request, reply) => {
     auth.requireScope(request, 'keys')
     const project = await ownedProject(request, request.params.id)
+    // Another project has its own budget: only the admin may hand out keys to it.
+    if (project.id !== request.caller.project) auth.requireScope(request, 'admin')
     if (project.state !== 'active') throw new GatewayError('state_precondition_failed', { resource: 'project', state: project.state, required_state: 'active' })
     const scopes = request.body.scopes ?? request.caller.scopes.filter((scope) => scope !== 'admin')
     // A key cannot grant more than it has.
@@ -105,14 +112,20 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
         throw new GatewayError('insufficient_permissions', { required_scope: scope })
       }
     }
-    const { key, secret } = await store.createKey({
+    const created = await store.createKey({
       account: request.caller.account,
       project: project.id,
       plan: request.caller.plan,
       scopes: scopes as Scope[],
-      rateLimit: Math.min(request.body.rate_limit ?? request.caller.rateLimit, request.caller.rateLimit)
+      rateLimit: Math.min(request.body.rate_limit ?? request.caller.rateLimit, request.caller.rateLimit),
+      ...(request.caller.expiresAt === undefined ? {} : { expiresAt: request.caller.expiresAt }),
+      ...(request.caller.scopes.includes('admin') ? {} : { limitBucket: request.caller.limitBucket ?? request.caller.id })
     })
-    return reply.code(201).send({ object: 'api_key', id: key.id, project: project.id, scopes: key.scopes, rate_limit: key.rateLimit, secret })
+    // The project was archived or deleted since it was read.
+    if (created === undefined) throw new GatewayError('state_precondition_failed', { resource: 'project', state: 'not active', required_state: 'active' })
+    const { key, secret } = created
+    const expiry = key.expiresAt === undefined ? {} : { expires_at: new Date(key.expiresAt).toISOString() }
+    return reply.code(201).send({ object: 'api_key', id: key.id, project: project.id, scopes: key.scopes, rate_limit: key.rateLimit, ...expiry, secret })
   })
 
   app.delete('/v1/keys/:id', { schema: { params: IdParams } }, async (request) => {

@@ -1,8 +1,16 @@
 // The store in process memory: the default, for one instance. Every method runs to completion
 // without awaiting, so each check-and-write is atomic within the process.
-import type { ApiKey, Attempts, IdempotencyClaim, Project, Store, StoreOptions } from './store'
+import type { ApiKey, AttemptLimit, IdempotencyClaim, Project, Store, StoreOptions } from './store'
 import { DAY, IDEMPOTENCY_PENDING_MS } from './store'
 import { demoSeed, hashSecret, newKeySecret, type Seed } from './seed'
+
+interface Window {
+  count: number
+  resetAt: number
+}
+
+/** A project's name in the maps: ids are unique within their account only. */
+const ref = (account: string, id: string) => `${account}/${id}`
 
 interface IdempotencyRecord {
   fingerprint: string
@@ -19,7 +27,7 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
   const spent = new Map<string, number>()
   const used = new Map<string, number>()
   const mfa = new Map(seed.accounts.map((account) => [account.id, { secret: account.mfaSecret, lastStep: -1, recovery: new Set(account.recoveryCodes) }]))
-  const attempts = new Map<string, Attempts>()
+  const attempts = new Map<string, Window>()
   const idempotency = new Map<string, IdempotencyRecord>()
   let batchCapacity = 0
 
@@ -28,8 +36,8 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
     keyIdsByHash.set(hashSecret(secret), key.id)
   }
   for (const { spentMicros, ...project } of seed.projects) {
-    projects.set(project.id, project)
-    spent.set(project.id, spentMicros)
+    projects.set(ref(project.account, project.id), project)
+    spent.set(ref(project.account, project.id), spentMicros)
   }
 
   /** The entry unless it has expired (an expired one is removed on the way). */
@@ -44,56 +52,84 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
   const liveRecord = (id: string) => live(idempotency, id, (record) => record.expiresAt)
   const liveAttempts = (bucket: string) => live(attempts, bucket, (entry) => entry.resetAt)
 
+  function count ({ bucket, windowMs }: AttemptLimit): Window {
+    let entry = liveAttempts(bucket)
+    if (entry === undefined) {
+      if (attempts.size >= 10_000) attempts.delete(attempts.keys().next().value as string)
+      entry = { count: 0, resetAt: Date.now() + windowMs }
+      attempts.set(bucket, entry)
+    }
+    entry.count++
+    return entry
+  }
+
+  function deleteKeyNow (id: string): boolean {
+    for (const [hash, keyId] of keyIdsByHash) if (keyId === id) keyIdsByHash.delete(hash)
+    return keys.delete(id)
+  }
+
   return {
-    async findKey (secret) {
+    async checkKey (secret, guard) {
+      const locked = liveAttempts(guard.bucket)
+      if (locked !== undefined && locked.count >= guard.limit) return { state: 'locked', resetAt: locked.resetAt }
       const id = keyIdsByHash.get(hashSecret(secret))
-      return id === undefined ? undefined : keys.get(id)
+      const key = id === undefined ? undefined : keys.get(id)
+      if (key !== undefined) return { state: 'found', key }
+      count(guard)
+      return { state: 'unknown' }
     },
     async key (id) { return keys.get(id) },
     async createKey (fields) {
+      if (projects.get(ref(fields.account, fields.project))?.state !== 'active') return undefined
       const { id, secret } = newKeySecret()
       const key = { ...fields, id }
       keys.set(id, key)
       keyIdsByHash.set(hashSecret(secret), id)
       return { key, secret }
     },
-    async deleteKey (id) {
-      for (const [hash, keyId] of keyIdsByHash) if (keyId === id) keyIdsByHash.delete(hash)
-      return keys.delete(id)
-    },
+    async deleteKey (id) { return deleteKeyNow(id) },
 
-    async project (id) { return projects.get(id) },
+    async project (account, id) { return projects.get(ref(account, id)) },
     async createProject (project) {
-      if (projects.has(project.id)) return false
-      projects.set(project.id, project)
-      spent.set(project.id, 0)
+      const name = ref(project.account, project.id)
+      if (projects.has(name)) return false
+      projects.set(name, project)
+      spent.set(name, 0)
       return true
     },
-    async updateProject (id, patch) {
-      const project = projects.get(id)
-      if (project === undefined) return undefined
+    async updateProject (account, id, patch) {
+      const project = projects.get(ref(account, id))
+      if (project === undefined || project.state === 'deleted') return undefined
       const updated = { ...project, ...patch }
-      projects.set(id, updated)
+      projects.set(ref(account, id), updated)
       return updated
     },
-    async deleteProject (id) { projects.delete(id) },
-    async spentMicros (project) { return spent.get(project) ?? 0 },
+    async deleteProject (account, id) {
+      const project = projects.get(ref(account, id))
+      if (project === undefined) return
+      projects.set(ref(account, id), { ...project, state: 'deleted' })
+      for (const key of [...keys.values()]) if (key.account === account && key.project === id) deleteKeyNow(key.id)
+    },
+    async spentMicros (account, project) { return spent.get(ref(account, project)) ?? 0 },
 
     async reserve (key, budgetMicros, quota, micros) {
-      const spentMicros = spent.get(key.project) ?? 0
+      const name = ref(key.account, key.project)
+      const spentMicros = spent.get(name) ?? 0
       if (spentMicros + micros > budgetMicros) return { ok: false, reason: 'budget' }
-      const requests = used.get(key.id) ?? 0
+      const requests = used.get(name) ?? 0
       if (requests >= quota) return { ok: false, reason: 'quota' }
-      spent.set(key.project, spentMicros + micros)
-      used.set(key.id, requests + 1)
-      return { ok: true, reservation: { project: key.project, key: key.id, micros } }
+      spent.set(name, spentMicros + micros)
+      used.set(name, requests + 1)
+      return { ok: true, reservation: { account: key.account, project: key.project, micros } }
     },
-    async settle (reservation, actualMicros) {
-      spent.set(reservation.project, (spent.get(reservation.project) ?? 0) + actualMicros - reservation.micros)
+    async settle ({ account, project, micros }, actualMicros) {
+      const name = ref(account, project)
+      spent.set(name, (spent.get(name) ?? 0) + actualMicros - micros)
     },
-    async release (reservation) {
-      spent.set(reservation.project, (spent.get(reservation.project) ?? 0) - reservation.micros)
-      used.set(reservation.key, (used.get(reservation.key) ?? 1) - 1)
+    async release ({ account, project, micros }) {
+      const name = ref(account, project)
+      spent.set(name, (spent.get(name) ?? 0) - micros)
+      used.set(name, (used.get(name) ?? 1) - 1)
     },
 
     async claimIdempotency (scope, key, fingerprint): Promise<IdempotencyClaim> {
@@ -125,18 +161,14 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
     },
     async useRecoveryCode (account, code) { return mfa.get(account)?.recovery.delete(code) ?? false },
 
-    async failures (bucket) { return liveAttempts(bucket) },
-    async fail (bucket, windowMs) {
-      let entry = liveAttempts(bucket)
-      if (entry === undefined) {
-        if (attempts.size >= 10_000) attempts.delete(attempts.keys().next().value as string)
-        entry = { count: 0, resetAt: Date.now() + windowMs }
-        attempts.set(bucket, entry)
-      }
-      entry.count++
-      return entry
+    async attempt (limit) {
+      const entry = count(limit)
+      return { allowed: entry.count <= limit.limit, resetAt: entry.resetAt }
     },
-    async clearFailures (bucket) { attempts.delete(bucket) },
+    async forgive (bucket) {
+      const entry = liveAttempts(bucket)
+      if (entry !== undefined && entry.count > 0) entry.count--
+    },
 
     async reserveBatchSlot () {
       if (batchCapacity <= 0) return false

@@ -61,13 +61,57 @@ const scripts = {
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
       return 1`
   },
-  // KEYS: counter. ARGV: window. Returns {count, ttl}.
-  gwFail: {
+  // KEYS: counter. ARGV: window. Counts an attempt; returns {count, ttl}.
+  gwAttempt: {
     numberOfKeys: 1,
     lua: `
       local count = redis.call('INCR', KEYS[1])
       if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
       return {count, redis.call('PTTL', KEYS[1])}`
+  },
+  // KEYS: counter. Takes one attempt back.
+  gwForgive: {
+    numberOfKeys: 1,
+    lua: 'if tonumber(redis.call(\'GET\', KEYS[1]) or \'0\') > 0 then redis.call(\'DECR\', KEYS[1]) end return 0'
+  },
+  // KEYS: failure counter, hash of the secret. ARGV: limit, window. The lock checked, the secret
+  // looked up and an unknown one counted in one step: {'locked', ttl}, {'found', id} or {'unknown'}.
+  gwCheckKey: {
+    numberOfKeys: 2,
+    lua: `
+      if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return {'locked', redis.call('PTTL', KEYS[1])} end
+      local id = redis.call('GET', KEYS[2])
+      if id then return {'found', id} end
+      if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+      return {'unknown'}`
+  },
+  // KEYS: project, key, hash of the secret, the project's key ids. ARGV: key, id. 0 unless the project is active.
+  gwCreateKey: {
+    numberOfKeys: 4,
+    lua: `
+      local project = redis.call('GET', KEYS[1])
+      if not project or cjson.decode(project).state ~= 'active' then return 0 end
+      redis.call('SET', KEYS[2], ARGV[1])
+      redis.call('SET', KEYS[3], ARGV[2])
+      redis.call('SADD', KEYS[4], ARGV[2])
+      return 1`
+  },
+  // KEYS: project. ARGV: the record read, the record to write. 1 when the record had not changed.
+  gwSwapProject: {
+    numberOfKeys: 1,
+    lua: 'if redis.call(\'GET\', KEYS[1]) ~= ARGV[1] then return 0 end redis.call(\'SET\', KEYS[1], ARGV[2]) return 1'
+  },
+  // KEYS: project, the project's key ids. ARGV: the record read, the deleted record, the prefix of key
+  // records. The project marked deleted and its keys removed in one step, so no key outlives it
+  // (the key records' names are built here: the store runs on one Redis, not a cluster).
+  gwDeleteProject: {
+    numberOfKeys: 2,
+    lua: `
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+      redis.call('SET', KEYS[1], ARGV[2])
+      for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', ARGV[3] .. id) end
+      redis.call('DEL', KEYS[2])
+      return 1`
   },
   // KEYS: capacity. 1 when a slot was taken.
   gwTakeSlot: {
@@ -107,8 +151,12 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
   async function seedOnce (): Promise<void> {
     if (await redis.exists(k('seeded')) === 1) return
     const batch = redis.multi().set(k('seeded'), String(Date.now()))
-    for (const { secret, ...key } of seed.keys) batch.set(k('key', key.id), JSON.stringify(key)).set(k('keyhash', hashSecret(secret)), key.id)
-    for (const { spentMicros, ...project } of seed.projects) batch.set(k('project', project.id), JSON.stringify(project)).set(k('spent', project.id), spentMicros)
+    for (const { secret, ...key } of seed.keys) {
+      batch.set(k('key', key.id), JSON.stringify(key)).set(k('keyhash', hashSecret(secret)), key.id).sadd(k('project-keys', key.account, key.project), key.id)
+    }
+    for (const { spentMicros, ...project } of seed.projects) {
+      batch.set(k('project', project.account, project.id), JSON.stringify(project)).set(k('spent', project.account, project.id), spentMicros)
+    }
     for (const account of seed.accounts) {
       batch.set(k('mfa', account.id), account.mfaSecret).sadd(k('recovery', account.id), ...account.recoveryCodes.map(hashSecret))
     }
@@ -130,47 +178,62 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
   const store: Store & { redis: Redis, prefix: string } = {
     redis,
     prefix,
-    async findKey (secret) {
-      const id = await redis.get(k('keyhash', hashSecret(secret)))
-      return id === null ? undefined : readJson<ApiKey>(k('key', id))
+    async checkKey (secret, guard) {
+      const [state, value] = await redis.gwCheckKey(k('fail', guard.bucket), k('keyhash', hashSecret(secret)), guard.limit, guard.windowMs) as [string, string | number]
+      if (state === 'locked') return { state, resetAt: Date.now() + Math.max(0, Number(value)) }
+      const key = state === 'found' ? await readJson<ApiKey>(k('key', String(value))) : undefined
+      if (key !== undefined) return { state: 'found', key }
+      // A deleted key's secret (its hash is not kept beside the key): counted like an unknown one.
+      if (state === 'found') await store.attempt(guard)
+      return { state: 'unknown' }
     },
     async key (id) { return readJson<ApiKey>(k('key', id)) },
     async createKey (fields) {
       const { id, secret } = newKeySecret()
       const key = { ...fields, id }
-      await redis.multi().set(k('key', id), JSON.stringify(key)).set(k('keyhash', hashSecret(secret)), id).exec()
-      return { key, secret }
+      const keys = [k('project', key.account, key.project), k('key', id), k('keyhash', hashSecret(secret)), k('project-keys', key.account, key.project)]
+      return await redis.gwCreateKey(...keys, JSON.stringify(key), id) === 1 ? { key, secret } : undefined
     },
     async deleteKey (id) {
       // The hash of the secret is not kept beside the key: a deleted key's lookup finds no record.
       return await redis.del(k('key', id)) === 1
     },
 
-    async project (id) { return readJson<Project>(k('project', id)) },
+    async project (account, id) { return readJson<Project>(k('project', account, id)) },
     async createProject (project) {
-      return await redis.set(k('project', project.id), JSON.stringify(project), 'NX') === 'OK'
+      return await redis.set(k('project', project.account, project.id), JSON.stringify(project), 'NX') === 'OK'
     },
-    async updateProject (id, patch) {
-      const project = await readJson<Project>(k('project', id))
-      if (project === undefined) return undefined
-      const updated = { ...project, ...patch }
-      await redis.set(k('project', id), JSON.stringify(updated), 'XX')
-      return updated
+    async updateProject (account, id, patch) {
+      // Read, change, and write only if no one wrote between (a deletion included); else read again.
+      for (;;) {
+        const text = await redis.get(k('project', account, id))
+        const project = text === null ? undefined : JSON.parse(text) as Project
+        if (project === undefined || project.state === 'deleted') return undefined
+        const updated = { ...project, ...patch }
+        if (await redis.gwSwapProject(k('project', account, id), text as string, JSON.stringify(updated)) === 1) return updated
+      }
     },
-    async deleteProject (id) { await redis.del(k('project', id), k('spent', id)) },
-    async spentMicros (project) { return Number(await redis.get(k('spent', project)) ?? 0) },
+    async deleteProject (account, id) {
+      for (;;) {
+        const text = await redis.get(k('project', account, id))
+        if (text === null) return
+        const deleted = JSON.stringify({ ...JSON.parse(text) as Project, state: 'deleted' })
+        if (await redis.gwDeleteProject(k('project', account, id), k('project-keys', account, id), text, deleted, k('key', '')) === 1) return
+      }
+    },
+    async spentMicros (account, project) { return Number(await redis.get(k('spent', account, project)) ?? 0) },
 
     async reserve (key, budgetMicros, quota, micros) {
-      const result = await redis.gwReserve(k('spent', key.project), k('used', key.id), micros, budgetMicros, quota)
+      const result = await redis.gwReserve(k('spent', key.account, key.project), k('used', key.account, key.project), micros, budgetMicros, quota)
       if (result === 1) return { ok: false, reason: 'budget' }
       if (result === 2) return { ok: false, reason: 'quota' }
-      return { ok: true, reservation: { project: key.project, key: key.id, micros } }
+      return { ok: true, reservation: { account: key.account, project: key.project, micros } }
     },
-    async settle (reservation, actualMicros) {
-      if (actualMicros !== reservation.micros) await redis.incrby(k('spent', reservation.project), actualMicros - reservation.micros)
+    async settle ({ account, project, micros }, actualMicros) {
+      if (actualMicros !== micros) await redis.incrby(k('spent', account, project), actualMicros - micros)
     },
-    async release (reservation) {
-      await redis.multi().decrby(k('spent', reservation.project), reservation.micros).decr(k('used', reservation.key)).exec()
+    async release ({ account, project, micros }) {
+      await redis.multi().decrby(k('spent', account, project), micros).decr(k('used', account, project)).exec()
     },
 
     async claimIdempotency (scope, key, fingerprint) {
@@ -186,15 +249,11 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
     async useTotpStep (account, step) { return await redis.gwUseStep(k('mfa-step', account), step, 10 * 60_000) === 1 },
     async useRecoveryCode (account, code) { return await redis.srem(k('recovery', account), hashSecret(code)) === 1 },
 
-    async failures (bucket) {
-      const [[, count], [, ttl]] = await redis.multi().get(k('fail', bucket)).pttl(k('fail', bucket)).exec() as [[null, string | null], [null, number]]
-      return count === null || ttl <= 0 ? undefined : { count: Number(count), resetAt: Date.now() + ttl }
+    async attempt ({ bucket, limit, windowMs }) {
+      const [count, ttl] = await redis.gwAttempt(k('fail', bucket), windowMs) as [number, number]
+      return { allowed: count <= limit, resetAt: Date.now() + Math.max(0, ttl) }
     },
-    async fail (bucket, windowMs) {
-      const [count, ttl] = await redis.gwFail(k('fail', bucket), windowMs) as [number, number]
-      return { count, resetAt: Date.now() + ttl }
-    },
-    async clearFailures (bucket) { await redis.del(k('fail', bucket)) },
+    async forgive (bucket) { await redis.gwForgive(k('fail', bucket)) },
 
     async reserveBatchSlot () { return await redis.gwTakeSlot(k('batch-capacity')) === 1 },
     async close () { redis.disconnect() }

@@ -50,10 +50,12 @@ export function demoSeed (now = Date.now()): Seed {
       key('key_demo_readonly', 'sk-demo-readonly', ['models']),
       key('key_demo_free', 'sk-demo-free', all, { plan: 'free' }),
       key('key_demo_expired', 'sk-demo-expired', all, { expiresAt: now - DAY }),
+      key('key_demo_temporary', 'sk-demo-temporary', all, { expiresAt: now + 7 * DAY }),
       key('key_demo_revoked', 'sk-demo-revoked', all, { revoked: true }),
       key('key_demo_limited', 'sk-demo-limited', all, { rateLimit: 0 }),
       key('key_demo_noquota', 'sk-demo-noquota', all, { plan: 'exhausted' }),
-      key('key_demo_broke', 'sk-demo-broke', all, { account: 'acct-broke', project: 'proj-broke' })
+      key('key_demo_broke', 'sk-demo-broke', all, { account: 'acct-broke', project: 'proj-broke' }),
+      key('key_broke_admin', 'sk-demo-broke-admin', [...all, 'admin'], { account: 'acct-broke', project: 'proj-broke' })
     ]
   }
 }

@@ -1,6 +1,7 @@
 // What the gateway keeps, behind one interface: `createMemoryStore` for one process (the default),
 // `createRedisStore` for several instances sharing one Redis. Money is in integer micro-dollars, so
-// that Redis can add it atomically.
+// that Redis can add it atomically. Projects are named within their account (two accounts may both
+// have a `proj-main`), and every lookup of one names its account.
 
 export const SCOPES = ['chat', 'models', 'projects', 'keys', 'batches', 'admin'] as const
 export type Scope = typeof SCOPES[number]
@@ -15,6 +16,8 @@ export interface ApiKey {
   scopes: Scope[]
   /** Requests per rate-limit window. */
   rateLimit: number
+  /** Whose rate-limit window the key counts in: a key made by a key (not an admin) shares its maker's. */
+  limitBucket?: string
   expiresAt?: number
   revoked?: boolean
 }
@@ -23,7 +26,8 @@ export interface Project {
   id: string
   account: string
   name: string
-  state: 'active' | 'archived'
+  /** A deleted project is kept (what it spent stays spent; its id is not given out again), its keys are not. */
+  state: 'active' | 'archived' | 'deleted'
   default?: boolean
   budgetMicros: number
   createdAt: number
@@ -31,15 +35,37 @@ export interface Project {
 
 export interface Plan {
   features: Feature[]
-  /** Requests per key. */
+  /** Requests per project (every key of the project counts against it). */
   quota: number
 }
 
 /** Money and quota held for one request, between `reserve` and `settle` or `release`. */
 export interface Reservation {
+  account: string
   project: string
-  key: string
   micros: number
+}
+
+/** A limit on attempts (failed logins per address, MFA codes per account) in a window. */
+export interface AttemptLimit {
+  bucket: string
+  limit: number
+  windowMs: number
+}
+
+/**
+ * What a secret is, judged and counted at once: an unknown secret counts as a failed attempt in
+ * the same step that finds it unknown, so a burst of guesses cannot all be checked before the count.
+ */
+export type KeyCheck =
+  | { state: 'found', key: ApiKey }
+  | { state: 'unknown' }
+  | { state: 'locked', resetAt: number }
+
+/** An attempt counted before it is judged: `allowed` is false once the window's limit is passed. */
+export interface Attempt {
+  allowed: boolean
+  resetAt: number
 }
 
 export type Charge =
@@ -52,25 +78,24 @@ export type IdempotencyClaim =
   | { state: 'conflict' }
   | { state: 'in_progress' }
 
-export interface Attempts {
-  count: number
-  resetAt: number
-}
-
 export interface Store {
-  findKey (secret: string): Promise<ApiKey | undefined>
+  /** The key of a secret, unless the guard's bucket is locked; an unknown secret is counted in the bucket. */
+  checkKey (secret: string, guard: AttemptLimit): Promise<KeyCheck>
   key (id: string): Promise<ApiKey | undefined>
-  createKey (key: Omit<ApiKey, 'id'>): Promise<{ key: ApiKey, secret: string }>
+  /** Undefined when the key's project is not active (checked and written at once). */
+  createKey (key: Omit<ApiKey, 'id'>): Promise<{ key: ApiKey, secret: string } | undefined>
   deleteKey (id: string): Promise<boolean>
 
-  project (id: string): Promise<Project | undefined>
-  /** False when the id is taken (checked and written at once). */
+  project (account: string, id: string): Promise<Project | undefined>
+  /** False when the account has, or had, a project of that id (checked and written at once). */
   createProject (project: Project): Promise<boolean>
-  updateProject (id: string, patch: Partial<Pick<Project, 'name' | 'budgetMicros'>>): Promise<Project | undefined>
-  deleteProject (id: string): Promise<void>
-  spentMicros (project: string): Promise<number>
+  /** Undefined when there is no such project, or it was deleted. */
+  updateProject (account: string, id: string, patch: Partial<Pick<Project, 'name' | 'budgetMicros'>>): Promise<Project | undefined>
+  /** Marks the project deleted (its spending is kept) and deletes its keys. */
+  deleteProject (account: string, id: string): Promise<void>
+  spentMicros (account: string, project: string): Promise<number>
 
-  /** Holds `micros` of the project's budget and one request of the key's quota, or says which ran out. */
+  /** Holds `micros` of the project's budget and one request of its quota, or says which ran out. */
   reserve (key: ApiKey, budgetMicros: number, quota: number, micros: number): Promise<Charge>
   /** The request cost `actualMicros`: the difference with the reservation is charged or given back. */
   settle (reservation: Reservation, actualMicros: number): Promise<void>
@@ -87,10 +112,10 @@ export interface Store {
   useTotpStep (account: string, step: number): Promise<boolean>
   useRecoveryCode (account: string, code: string): Promise<boolean>
 
-  /** Failed attempts counted in a window (per address for logins, per account for MFA). */
-  failures (bucket: string): Promise<Attempts | undefined>
-  fail (bucket: string, windowMs: number): Promise<Attempts>
-  clearFailures (bucket: string): Promise<void>
+  /** Counts an attempt in the limit's window, then says whether it is within the limit. */
+  attempt (limit: AttemptLimit): Promise<Attempt>
+  /** Takes back one attempt of the bucket: the attempt it counted succeeded. */
+  forgive (bucket: string): Promise<void>
 
   reserveBatchSlot (): Promise<boolean>
   close (): Promise<void>
