@@ -11,7 +11,7 @@ import { fail, PREFIX, validateOptions, type GatewayErrorsOptions } from './opti
 import { registerDocsRoutes } from './docs-routes'
 import { addExtraCodes } from './extra-codes'
 import { createSender, type RouteErrorContext } from './reply'
-import { headerSafeId } from './request-id'
+import { headerSafeId, SEQUENTIAL_ID } from './request-id'
 import { parseRetryAfter, parseRetryAfterMs } from './retry-after'
 import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
 import { createSerializers } from './serializers'
@@ -142,11 +142,28 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     getter (this: FastifyRequest) { return tracker.signalOf(this) }
   })
   const stampRequestId = options.requestIdHeader
+  // Fastify's own ids (req-1, req-2…) repeat across instances and restarts: said once, at start-up
+  // when the server's generator is Fastify's, else at the first request that carries one.
+  let idsChecked = false
+  const sequentialIds = `${PREFIX}: request ids are Fastify's sequential req-1, req-2…, the same in every instance and after ` +
+    'every restart, so a request id a user reports cannot be traced; use Fastify({ genReqId: gatewayGenReqId })'
+  fastify.addHook('onReady', function noticeSequentialIds (done) {
+    if ((this as FastifyInstance & { genReqId?: { name?: string } }).genReqId?.name === 'defaultGenReqId') {
+      idsChecked = true
+      this.log.info(sequentialIds)
+    }
+    done()
+  })
+
   // What every request needs, done by the route's handler itself rather than by an onRequest hook:
   // the hook counted 300–600 more instructions a request (bench/instructions.js).
   function prepareRequest (request: FastifyRequest, reply: FastifyReply): void {
     tracker.watch(reply)
     if (stampRequestId) reply.header('x-request-id', headerSafeId(request.id))
+    if (!idsChecked) {
+      idsChecked = true
+      if (SEQUENTIAL_ID.test(String(request.id))) request.log.info(sequentialIds)
+    }
   }
 
   // Every reply of the routes added after the plugin passes here. One sent before the route's handler

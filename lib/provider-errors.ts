@@ -7,7 +7,7 @@
 // excerpt of the message only when asked for, redacted.
 import type { GatewayErrorCode } from './catalog'
 import { headerValue, providerWait } from './provider-waits'
-import { anyOf } from './patterns'
+import { anyOf, compose, followedWithin, precededWithin } from './patterns'
 import { redactString } from './redact'
 import { MAX_RETRY_AFTER_MS } from './retry-after'
 
@@ -91,19 +91,38 @@ const CONTEXT = anyOf([
 ], 'i')
 const FILTER = /content.?filter|content.?policy|content.?management|safety|moderation|responsible ai|blocked/i
 const QUOTA = /insufficient.?quota|billing|credit|quota|exceeded your current|payment/i
-const PER_MINUTE_TOO_LARGE = /request too large|requested \d{1,12}.{0,100}limit \d{1,12}|exceeds? .{0,60}per.?minute/i
+// A request larger than a per-minute limit: "Request too large", "Requested 250000 … Limit 30000",
+// "exceeds … per minute" (each second part looked for near the first, see followedWithin).
+const TOO_LARGE = /request too large/i
+const REQUESTED = /requested \d/gi
+const LIMIT_NUMBER = /limit \d/i
+const EXCEEDS = /exceeds? /gi
+const PER_MINUTE = /per.?minute/i
+
+function perMinuteTooLarge (words: string): boolean {
+  return TOO_LARGE.test(words) || followedWithin(words, REQUESTED, LIMIT_NUMBER, 112) || followedWithin(words, EXCEEDS, PER_MINUTE, 70)
+}
 const UNKNOWN_PARAM = anyOf([
   'unrecognized request argument', 'unknown (?:parameter|field|argument)', 'extra (?:inputs|fields) (?:are )?not permitted',
   'additional properties', 'unexpected (?:keyword|field)', 'extraneous key'
 ], 'i')
 const MISSING_PARAM = /missing required|is required|field required|must be provided|required key \[/i
-const CAPABILITIES: Array<[RegExp, GatewayErrorCode]> = [
-  [/\btools?\b.{0,80}not supported|does not support (?:tools|function|tool)|function calling/i, 'tools_not_supported'],
-  [/image|vision|multimodal/i, 'vision_not_supported'],
-  [/\bstream(?:ing)?\b.{0,80}not supported|does not support stream/i, 'streaming_not_supported'],
-  [/json.?mode|response.?format|json_object|json.?schema/i, 'json_mode_not_supported'],
-  [/reasoning|thinking/i, 'reasoning_not_supported']
+// Per capability: words that name it anywhere, and (optionally) words that name it just before "not supported".
+const NOT_SUPPORTED = /not supported/gi
+const CAPABILITIES: Array<[RegExp, RegExp | undefined, GatewayErrorCode]> = [
+  [/does not support (?:tools|function|tool)|function calling/i, /\btools?\b/i, 'tools_not_supported'],
+  [/image|vision|multimodal/i, undefined, 'vision_not_supported'],
+  [/does not support stream/i, /\bstream(?:ing)?\b/i, 'streaming_not_supported'],
+  [/json.?mode|response.?format|json_object|json.?schema/i, undefined, 'json_mode_not_supported'],
+  [/reasoning|thinking/i, undefined, 'reasoning_not_supported']
 ]
+
+function capabilityOf (message: string): GatewayErrorCode | undefined {
+  for (const [anywhere, named, code] of CAPABILITIES) {
+    if (anywhere.test(message) || (named !== undefined && precededWithin(message, NOT_SUPPORTED, named, 90))) return code
+  }
+  return undefined
+}
 const UNSUPPORTED = /not supported|does not support|unsupported/i
 // The provider lacks the model or deployment the gateway named: the gateway's configuration, not the caller's model.
 const MODEL_MISSING = /\b(?:model_not_found|DeploymentNotFound|NOT_FOUND)\b/
@@ -114,7 +133,7 @@ const SAFETY_STOPS = /^(?:SAFETY|PROHIBITED_CONTENT|BLOCKLIST|SPII)$/
 const TOKENS_OVER_MAX = /(\d{1,9}) tokens > (\d{1,9})/
 const TOKEN_COUNT_OVER_MAX = /token count \((\d{1,9})\) exceeds the maximum number of tokens allowed \((\d{1,9})\)/i
 const REQUESTED_TOKENS = /(?:resulted in|requested|you requested|input has|contains|has|too long:|received) (\d{1,9})/i
-const MAX_TOKENS = new RegExp(`(?:${anyOf([
+const MAX_TOKENS = compose(`(?:${anyOf([
   'maximum context length is', 'maximum context length:', 'maximum prompt length is', 'context window is', 'limit is', 'maximum of', 'at most',
   'cannot exceed'
 ]).source}) (\\d{1,9})`, 'i')
@@ -137,7 +156,9 @@ function paramOf (error: ProviderError): string | undefined {
   const quoted = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i.exec(error.message)
   // Bedrock: "extraneous key [top_k] is not permitted", "required key [messages] not found"
   const bracketed = /(?:extraneous|required) key \[([A-Za-z_$][\w.$]{0,60})\]/.exec(error.message)
-  return quoted?.[1] ?? bracketed?.[1] ?? LEADING_PARAM.exec(error.message)?.[1]
+  const named = quoted?.[1] ?? bracketed?.[1] ?? LEADING_PARAM.exec(error.message)?.[1]
+  // What a provider's message names as the field may be a value (a key pasted as a field name).
+  return named === undefined ? undefined : redactString(named, 80)
 }
 
 function classify (status: number, given: ProviderError | undefined, wait: number | undefined): GatewayErrorCode {
@@ -156,7 +177,7 @@ function classify (status: number, given: ProviderError | undefined, wait: numbe
   if (status === 503 || status === 529 || /overloaded|unavailable/i.test(error?.type ?? '')) return 'model_unavailable'
   if (status === 429 || /throttling|rate.?limit|resource.?exhausted/i.test(`${error?.type ?? ''} ${error?.code ?? ''}`)) {
     if (QUOTA.test(words) && !/per.?minute/i.test(words)) return 'model_unavailable' // the gateway's provider account, out of quota
-    if (PER_MINUTE_TOO_LARGE.test(words)) return 'invalid_request' // can never pass, however long the caller waits
+    if (perMinuteTooLarge(words)) return 'invalid_request' // can never pass, however long the caller waits
     if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) return 'model_unavailable' // hours away: not a wait to state
     return 'rate_limit_exceeded'
   }
@@ -171,7 +192,8 @@ function classify (status: number, given: ProviderError | undefined, wait: numbe
   if (UNKNOWN_PARAM.test(error.message)) return 'unknown_field'
   if (MISSING_PARAM.test(error.message) && paramOf(error) !== undefined) return 'missing_required_parameter'
   if (UNSUPPORTED.test(error.message)) {
-    for (const [pattern, code] of CAPABILITIES) if (pattern.test(error.message)) return code
+    const capability = capabilityOf(error.message)
+    if (capability !== undefined) return capability
   }
   if ((error.param !== undefined && error.param !== '') || LEADING_PARAM.test(error.message)) return 'invalid_parameter_value'
   return 'invalid_request'
@@ -194,8 +216,10 @@ function isSdkError (input: ProviderErrorInput | SdkApiErrorLike): input is SdkA
  */
 export function translateProviderError (given: ProviderErrorInput | SdkApiErrorLike, provider?: string): ProviderErrorTranslation {
   const input: ProviderErrorInput = isSdkError(given)
-    ? { status: typeof given.status === 'number' ? given.status : 502, headers: given.headers, body: given.error, provider }
-    : given
+    ? { status: given.status as number, headers: given.headers, body: given.error, provider }
+    : { ...given, status: given.status }
+  // A status that is no HTTP status (missing, a string, `__proto__`'s object) is a provider fault.
+  if (!Number.isInteger(input.status) || input.status < 100 || input.status > 599) input.status = 502
   let error: ProviderError | undefined
   try {
     error = readProviderError(input.body)
@@ -225,7 +249,8 @@ export function translateProviderError (given: ProviderErrorInput | SdkApiErrorL
   return { code, details }
 }
 
-const STATUS_BY_NAME: Readonly<Record<string, number>> = {
+// Keyed by provider text: no prototype, so `constructor` or `__proto__` finds nothing.
+const STATUS_BY_NAME: Readonly<Record<string, number | undefined>> = Object.assign(Object.create(null) as Record<string, number>, {
   INVALID_ARGUMENT: 400,
   FAILED_PRECONDITION: 400,
   UNAUTHENTICATED: 401,
@@ -241,7 +266,7 @@ const STATUS_BY_NAME: Readonly<Record<string, number>> = {
   rate_limit_error: 429,
   api_error: 500,
   overloaded_error: 529
-}
+})
 
 /** The HTTP status an error object sent without one stands for (in a 200 body or a stream event). */
 export function statusOfError (error: unknown): number {

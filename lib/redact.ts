@@ -2,7 +2,7 @@
 // pasted into the wrong field, a provider echoing a key or an internal URL, control characters,
 // megabytes of text. Everything from outside goes through here. Input is clipped before any
 // expression runs, and every expression is linear: no nested or overlapping quantifiers.
-import { anyOf } from './patterns'
+import { anyOf, compose } from './patterns'
 
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g // eslint-disable-line no-control-regex
 const MAX_STRING = 200
@@ -15,6 +15,30 @@ export function maskSecret (secret: string): string {
   return `${prefix}…${secret.slice(-4)}`
 }
 
+const JWT_START = 'eyJ' // '{"' in base64url: every JWT's header begins so
+
+/**
+ * A run of token characters with every JWT in it (`eyJ` + 6 or more, `.`, 6 or more, optionally `.`
+ * and a signature) masked. The run is split at its dots once: linear, whatever the run holds.
+ */
+function maskJwts (run: string): string {
+  if (!run.includes(JWT_START)) return run
+  const parts = run.split('.')
+  const kept: string[] = []
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string
+    const start = part.indexOf(JWT_START)
+    const next = parts[i + 1]
+    if (start === -1 || part.length - start < JWT_START.length + 6 || next === undefined || next.length < 6) {
+      kept.push(part)
+      continue
+    }
+    kept.push(`${part.slice(0, start)}eyJ…`)
+    i += parts[i + 2] === undefined ? 1 : 2 // the payload, and the signature when there is one
+  }
+  return kept.join('.')
+}
+
 /** Each: what a secret looks like, and what it becomes. */
 const SECRET_NAMES = [
   'api[_-]?key', 'apikey', 'key', 'token', 'access_token', 'refresh_token', 'password', 'passwd', 'pwd', 'secret', 'client_secret',
@@ -24,10 +48,11 @@ const SECRET_NAMES = [
 const SECRETS: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]) => string]> = [
   // Authorization header values: Bearer (JWTs among them) and Basic
   [/\b(Bearer|Basic)\s{1,4}[A-Za-z0-9._~+/=-]{6,}/gi, (_m, scheme) => `${scheme} …`],
-  // JSON Web Tokens anywhere
-  [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]{0,})?/g, () => 'eyJ…'],
+  // JSON Web Tokens anywhere: found in runs of token characters by maskJwts, not by one expression
+  // (`eyJ[…]{6,}\.` is tried at each "eyJ" of a long run, each try rescanning the run: quadratic).
+  [/[A-Za-z0-9_.-]{15,}/g, (run) => maskJwts(run)],
   // key=value in URLs, forms and logs: keys, tokens, passwords, signatures
-  [new RegExp(String.raw`\b(${SECRET_NAMES})(=|:\s?|"\s?:\s?")([^&\s"',;]{1,})`, 'gi'), (_m, name, sep) => `${name}${sep}…`],
+  [compose(String.raw`\b(${SECRET_NAMES})(=|:\s?|"\s?:\s?")([^&\s"',;]{1,})`, 'gi'), (_m, name, sep) => `${name}${sep}…`],
   // AWS access key ids; Google API keys; GitHub and Slack tokens
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, maskSecret],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, () => 'AIza…'],

@@ -154,6 +154,7 @@ export function createSender (options: SenderOptions): Sender {
     const { entry, envelope, wait, requestId } = prepared
     reply.code(entry.status)
     reply.type(envelope.contentType)
+    reply.header('x-content-type-options', 'nosniff') // a body that echoes input is never read as HTML
     reply.header('x-should-retry', entry.shouldRetry)
     // Set already, to the same value, when the route's handler began (see the plugin's prepareRequest).
     if (!options.stampsRequestId || (reply.request as FastifyRequest & RequestSlots)[kReply] !== reply) reply.header('x-request-id', requestId)

@@ -28,7 +28,7 @@ export function foreignErrorStatuses (schema: FastifySchema | undefined): Readon
 function isOurs (schema: unknown): boolean {
   if (schema === null || typeof schema !== 'object') return false
   const { $ref, title, content } = schema as { $ref?: unknown, title?: unknown, content?: unknown }
-  if (typeof $ref === 'string') return schemaTitles.has($ref.replace(/#.*$/, ''))
+  if (typeof $ref === 'string') return schemaTitles.has($ref.split('#', 1)[0] as string)
   if (typeof title === 'string') return schemaTitles.has(title)
   if (content !== null && typeof content === 'object') {
     return Object.values(content).every((media) => isOurs((media as { schema?: unknown } | null)?.schema))

@@ -34,16 +34,22 @@ export function gatewayFrameworkErrors (error: FastifyError, request: FastifyReq
 
 const CLIENT_ERROR_RESPONSE = (() => {
   const body = JSON.stringify(bareBody('invalid_request', 'none', 'the HTTP request could not be parsed'))
-  return 'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nx-should-retry: false\r\n' +
+  return 'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nx-content-type-options: nosniff\r\nx-should-retry: false\r\n' +
     `connection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
 })()
 
 /**
  * Requests Node's HTTP parser rejects (a CR or LF inside a header value, oversized headers, garbage)
  * never reach Fastify's routing: `Fastify({ clientErrorHandler: gatewayClientErrorHandler })` answers
- * them with a catalog `invalid_request` instead of Fastify's own body.
+ * them with a catalog `invalid_request` instead of Fastify's own body. When the bad bytes follow a
+ * request whose response is still being written on the connection (a stream, pipelining), nothing
+ * is written: a status line in the middle of that response would corrupt it. The connection closes.
  */
 export function gatewayClientErrorHandler (error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable) socket.write(CLIENT_ERROR_RESPONSE)
+  // Node keeps the response being written on its socket; no public API says whether there is one.
+  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage
+  if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable && (inFlight === undefined || inFlight === null)) {
+    socket.write(CLIENT_ERROR_RESPONSE)
+  }
   socket.destroy(error)
 }

@@ -51,7 +51,7 @@ t.test('@anthropic-ai/sdk: every sendable code', async (t) => {
     t.equal(error.status, entry.status, `${code}: status`)
     t.equal(error.errorCode, code, `${code}: err.errorCode`)
     t.equal(error.type, anthropicType(entry), `${code}: err.type`)
-    t.ok(typeof error.requestID === 'string' && error.requestID.startsWith('req-'), `${code}: err.requestID`)
+    t.match(error.requestID, /^req_[0-9a-f]{32}$/, `${code}: err.requestID (the example's gatewayGenReqId)`)
     t.equal(validateBody('anthropic', code, error.error), null, `${code}: body valid against AnthropicError${entry.status}`)
     t.equal(gateway.attempts(code) - attemptsBefore, entry.retryable ? 3 : 1, `${code}: ${entry.retryable ? 'retried twice' : 'attempted once'}`)
   }

@@ -54,7 +54,7 @@ t.test('openai SDK: every sendable code', async (t) => {
     t.equal(error.status, entry.status, `${code}: status ${entry.status}`)
     t.equal(error.code, code, `${code}: err.code`)
     t.equal(error.type, entry.type, `${code}: err.type`)
-    t.ok(typeof error.requestID === 'string' && error.requestID.startsWith('req-'), `${code}: err.requestID`)
+    t.match(error.requestID, /^req_[0-9a-f]{32}$/, `${code}: err.requestID (the example's gatewayGenReqId)`)
     if (entry.param !== null || FIELD_CODES.has(code)) t.ok(typeof error.param === 'string' && error.param.length > 0, `${code}: err.param names the field (${error.param})`)
     t.equal(gateway.attempts(code) - attemptsBefore, entry.retryable ? 3 : 1, `${code}: ${entry.retryable ? 'retried twice' : 'attempted once'}`)
     t.notMatch(error.message, /sk-demo-[a-z]{6,}/, `${code}: no API key echoed`)

@@ -2,7 +2,7 @@ import Fastify, { type FastifyReply } from 'fastify'
 import swagger from '@fastify/swagger'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
-  GatewayError, GatewayErrorSchemas, fetchUpstream, translateProviderError, withGatewayErrors,
+  GatewayError, GatewayErrorSchemas, fetchUpstream, gatewayGenReqId, translateProviderError, withGatewayErrors,
   type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type UpstreamResult,
   type StreamDelivery, type GatewayErrorEvent
 } from '..'
@@ -108,3 +108,10 @@ app.get('/guarded', { config: { gatewayErrors: { codes: ['guardrail_blocked', 'm
   expectError(new GatewayError('not_declared_anywhere'))
 })
 expectError(app.get('/undeclared', { config: { gatewayErrors: { codes: ['not_declared_anywhere'] } } }, async () => 'x'))
+
+// Request ids: the generator fits Fastify's genReqId, with or without a trusted proxy's header.
+Fastify({ genReqId: gatewayGenReqId })
+Fastify({ requestIdHeader: false, genReqId: gatewayGenReqId.fromHeader({ header: 'x-request-id', trust: (request) => request.socket.remoteAddress === '10.0.0.1' }) })
+expectType<string>(gatewayGenReqId())
+expectError(gatewayGenReqId.fromHeader({}))
+expectError(gatewayGenReqId.fromHeader({ header: 'x-request-id', trust: true }))

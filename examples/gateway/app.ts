@@ -8,11 +8,12 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Redis } from 'ioredis'
-import gatewayErrors, { GatewayError, gatewayClientErrorHandler, gatewayFrameworkErrors, withGatewayErrors, type GatewayErrorEvent } from 'fastify-gateway-errors'
+import gatewayErrors, { GatewayError, gatewayClientErrorHandler, gatewayFrameworkErrors, gatewayGenReqId, withGatewayErrors, type GatewayErrorEvent } from 'fastify-gateway-errors'
 import { routeRequest, type RequestProfile } from 'fastify-gateway-errors/routing'
 import { createAuth, type AuthOptions } from './auth'
 import { createBilling } from './billing'
 import { createForwarder } from './forward'
+import { limitJsonNesting } from './json-body'
 import { createGuard, extraCodes } from './guard'
 import { modelTable, type ProviderRecord } from './model-table'
 import { inferenceRoutes } from './routes/inference'
@@ -40,10 +41,15 @@ export function build (options: GatewayOptions) {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     ajv: { customOptions: { removeAdditional: false } },
-    requestIdHeader: 'x-request-id',
+    // Ids unique across instances (req_ + 32 hex), never taken from the client: behind a proxy that
+    // sets one, use gatewayGenReqId.fromHeader({ header: 'x-request-id', trust }) instead.
+    requestIdHeader: false,
+    genReqId: gatewayGenReqId,
     frameworkErrors: gatewayFrameworkErrors,
     clientErrorHandler: gatewayClientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  limitJsonNesting(app)
 
   // Documentation first, so that it sees every route: the OpenAPI document at /docs/json, Swagger UI at /docs.
   app.register(swagger, withGatewayErrors({
