@@ -64,6 +64,20 @@ export interface GatewayErrorsOptions {
    * `status >= 500`. Declare them for the compiler too (see `GatewayErrorExtraCodes`).
    */
   extraCodes?: Record<string, ExtraCodeDefinition>
+  /**
+   * Spread the retries of a fleet's clients: the wait stated for a shared-capacity code
+   * (`service_unavailable`, `model_unavailable`, `no_provider_available` by default; add
+   * `rate_limit_exceeded` when a limiter's window is shared) gets up to `ratio` of itself added at
+   * random (0.5 by default: a 1 s wait becomes 1–1.5 s), the same in the headers and the details,
+   * still capped at 59 s. `false` for exact waits.
+   */
+  retryJitter?: false | { ratio?: number, codes?: string[] }
+  /**
+   * The interval, in ms, over which the logs of one repeating cause are counted: an upstream fault
+   * or an outage is logged in full once, then one line per interval says how many more times it
+   * happened. Default 10,000; `false` logs every occurrence in full.
+   */
+  logRepeatsMs?: number | false
 }
 
 interface OptionRule {
@@ -107,11 +121,30 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' },
   docsUrl: { valid: isBaseUrl, expected: 'an absolute http(s) URL without a query, e.g. https://docs.example.com/errors' },
   extraCodes: { valid: (value) => value !== null && typeof value === 'object' && !Array.isArray(value), expected: 'an object of code: { status, message }' },
-  docsRoute: { valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value), expected: "a path such as '/errors'" }
+  docsRoute: { valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value), expected: "a path such as '/errors'" },
+  retryJitter: {
+    valid: (value) => value === false || (isPlainObject(value) && isJitter(value as { ratio?: unknown, codes?: unknown })),
+    expected: 'false or { ratio?: a number above 0 and at most 1, codes?: an array of code names }',
+    default: () => ({})
+  },
+  logRepeatsMs: {
+    valid: (value) => value === false || (typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 2 ** 31 - 1),
+    expected: 'false or a whole number of ms from 100 to 2147483647',
+    default: () => 10_000
+  }
+}
+
+function isPlainObject (value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function isJitter ({ ratio, codes }: { ratio?: unknown, codes?: unknown }): boolean {
+  return (ratio === undefined || (typeof ratio === 'number' && ratio > 0 && ratio <= 1)) &&
+    (codes === undefined || (Array.isArray(codes) && codes.every((code) => typeof code === 'string')))
 }
 
 type Defaulted = 'envelope' | 'negotiate' | 'errorHandler' | 'notFoundHandler' | 'routeSchemas' |
-  'checkDetails' | 'undeclaredCodes' | 'trackDisconnects' | 'requestIdHeader'
+  'checkDetails' | 'undeclaredCodes' | 'trackDisconnects' | 'requestIdHeader' | 'retryJitter' | 'logRepeatsMs'
 export type ResolvedOptions = Required<Pick<GatewayErrorsOptions, Defaulted>> & GatewayErrorsOptions
 
 export function fail (message: string): never {

@@ -2,17 +2,18 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRouteTable } from './allowed-methods'
-import { codes, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails, type SendableCode } from './catalog'
+import { catalog, codes, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails, type SendableCode } from './catalog'
 import { createDisconnectTracker } from './disconnects'
 import { envelopeNames, envelopes, isEnvelopeName, type Envelope, type EnvelopeName } from './envelopes'
 import { createStreamGuard } from './event-stream'
 import { isGatewayError, type ExtraCode } from './gateway-error'
-import { fail, PREFIX, validateOptions, type GatewayErrorsOptions } from './options'
+import { fail, PREFIX, validateOptions, type GatewayErrorsOptions, type ResolvedOptions } from './options'
 import { registerDocsRoutes } from './docs-routes'
 import { addExtraCodes } from './extra-codes'
 import { createSender, type RouteErrorContext } from './reply'
 import { headerSafeId, SEQUENTIAL_ID } from './request-id'
-import { parseRetryAfter, parseRetryAfterMs } from './retry-after'
+import { createRepeatedCauses } from './log-repeats'
+import { parseRetryAfter, parseRetryAfterMs, SHARED_CAPACITY_CODES, type RetryJitter } from './retry-after'
 import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
 import { createSerializers } from './serializers'
 import { bareBody, registerTranslator } from './server-options'
@@ -76,6 +77,14 @@ function routeConfig (route: RouteOptions): { envelope: EnvelopeName | undefined
 
 const NO_HINTS = {}
 
+function retryJitterOf (option: ResolvedOptions['retryJitter']): RetryJitter | undefined {
+  if (option === false) return undefined
+  const codes = option.codes ?? SHARED_CAPACITY_CODES
+  const unknown = codes.filter((code) => !isGatewayErrorCode(code) || !catalog[code].retryable)
+  if (unknown.length > 0) fail(`option 'retryJitter.codes' has codes that are not retryable catalog codes: ${unknown.join(', ')}`)
+  return { ratio: option.ratio ?? 0.5, codes: new Set(codes) }
+}
+
 function retryAfterOf (reply: FastifyReply): number | undefined {
   return parseRetryAfterMs(reply.getHeader('retry-after-ms')) ?? parseRetryAfter(reply.getHeader('retry-after'))
 }
@@ -101,8 +110,11 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     undeclared: options.undeclaredCodes,
     serializerFor: (envelope, status) => serializers.forStatus(envelope, status as never),
     stampsRequestId: options.requestIdHeader,
-    docUrls
+    docUrls,
+    jitter: retryJitterOf(options.retryJitter)
   })
+  const repeats = options.logRepeatsMs === false ? undefined : createRepeatedCauses(fastify.log, options.logRepeatsMs)
+  if (repeats !== undefined) fastify.addHook('onClose', (_instance, done) => { repeats.stop(); done() })
 
   function sendTranslated (reply: FastifyReply, error: unknown): FastifyReply {
     // A GatewayError states its own wait; anything else may come with a limiter's header.
@@ -113,11 +125,14 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
 
   // Only the unknown is an error. What a library raises on purpose (load shedding, a limit) and a
   // GatewayError with a cause (an upstream fault) are logged so an operator can see why.
+  // A cause that repeats (an outage) is logged in full once per interval, then counted (log-repeats.ts).
   function logTranslated (reply: FastifyReply, error: unknown, code: GatewayErrorCode, unexpected: boolean): void {
     if (unexpected) {
+      if (repeats?.firstOf(code, error, 'error', String(reply.request.id)) === false) return
       reply.log.error({ err: error }, `${PREFIX}: unexpected error, replying ${code}`)
     } else if (isGatewayError(error)) {
-      if (error.cause !== undefined) reply.log.warn({ code, err: error.cause }, `${PREFIX}: ${code}, caused by`)
+      if (error.cause === undefined || repeats?.firstOf(code, error.cause, 'warn', String(reply.request.id)) === false) return
+      reply.log.warn({ code, err: error.cause }, `${PREFIX}: ${code}, caused by`)
     } else if (code !== 'client_disconnected' && reply.statusCode !== 499) {
       reply.log.info({ code, statusCode: (error as { statusCode?: unknown } | null)?.statusCode }, `${PREFIX}: replying ${code}`)
     }

@@ -12,7 +12,7 @@ import { toSafeJson } from './redact'
 import { headerSafeId } from './request-id'
 import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
-import { capWait } from './retry-after'
+import { capWait, jitteredWait, type RetryJitter } from './retry-after'
 import { kReply, kRouteErrorContext, type RequestSlots } from './symbols'
 
 export type { GatewayErrorEvent } from './record'
@@ -41,6 +41,8 @@ export interface SenderOptions {
   stampsRequestId: boolean
   /** Each code's documentation page, when there is one. */
   docUrls: Readonly<Partial<Record<GatewayErrorCode, string>>>
+  /** Jitter added to the waits of shared-capacity codes; undefined for none. */
+  jitter: RetryJitter | undefined
 }
 
 /** `trusted`: the details were built by this package (translation, routing) and need no check or copy. */
@@ -131,6 +133,7 @@ export function createSender (options: SenderOptions): Sender {
     let wait: number | undefined
     if (details !== undefined && entry.retryable) {
       wait = capWait(details.retry_after_ms)
+      if (wait !== undefined && options.jitter?.codes.has(code) === true) wait = jitteredWait(wait, options.jitter.ratio)
       if (wait !== undefined && wait !== details.retry_after_ms) details = { ...details, retry_after_ms: wait }
     }
     const routeEnvelope = route === null ? options.envelope : route.envelope

@@ -4,6 +4,23 @@
 // a longer one would be replaced by their own short backoff. So the longest wait we state is 59 s.
 export const MAX_RETRY_AFTER_MS = 59_000
 
+/** Codes whose wait is for capacity every client shares: their waits get jitter by default. */
+export const SHARED_CAPACITY_CODES = ['service_unavailable', 'model_unavailable', 'no_provider_available'] as const
+
+/** How waits are spread: `ratio` of the wait, at most, is added at random, for these codes. */
+export interface RetryJitter {
+  ratio: number
+  codes: ReadonlySet<string>
+}
+
+/**
+ * The wait plus up to `ratio` of it at random, still capped: clients told to wait 1 s come back
+ * over 1–1.5 s instead of in the same instant. Never shorter than the wait the server needs.
+ */
+export function jitteredWait (wait: number, ratio: number): number {
+  return Math.min(MAX_RETRY_AFTER_MS, wait + Math.floor(Math.random() * wait * ratio))
+}
+
 /** A wait in ms, rounded up to whole ms and capped; undefined when it is not a usable number. */
 export function capWait (ms: unknown): number | undefined {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.min(Math.ceil(ms), MAX_RETRY_AFTER_MS) : undefined

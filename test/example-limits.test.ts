@@ -5,7 +5,7 @@
 import t, { type Test as Tap } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { send, startGateway, type Gateway, type HarnessOptions } from './gateway-harness'
-import { skipRedis, startRedisServer, type RedisServer } from './redis-server'
+import { onBothStores } from './both-stores'
 import { createMemoryStore } from '../examples/gateway/store/memory'
 import { demoSeed } from '../examples/gateway/store/seed'
 import { DAY } from '../examples/gateway/store/store'
@@ -149,12 +149,4 @@ function suite (kind: 'memory' | 'redis', redisUrl: () => string | undefined) {
   })
 }
 
-let redis: RedisServer | undefined
-suite('memory', () => undefined)
-if (skipRedis === false) {
-  t.before(async () => { redis = await startRedisServer() })
-  t.teardown(async () => redis?.remove())
-  suite('redis', () => redis?.url)
-} else {
-  t.comment(`redis: skipped, ${skipRedis}`)
-}
+onBothStores(suite)

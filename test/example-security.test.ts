@@ -2,7 +2,7 @@
 // are per account and single use with a lockout, keys are named by id. Run on both stores.
 import t, { type Test as Tap } from 'tap'
 import { send, startGateway, type Gateway, type HarnessOptions } from './gateway-harness'
-import { skipRedis, startRedisServer, type RedisServer } from './redis-server'
+import { onBothStores } from './both-stores'
 import { demoSeed } from '../examples/gateway/store/seed'
 import { totp, totpStep } from '../examples/gateway/totp'
 
@@ -122,12 +122,4 @@ function suite (store: 'memory' | 'redis', redisUrl: () => string | undefined) {
   })
 }
 
-let redis: RedisServer | undefined
-suite('memory', () => undefined)
-if (skipRedis === false) {
-  t.before(async () => { redis = await startRedisServer() })
-  t.teardown(async () => redis?.remove())
-  suite('redis', () => redis?.url)
-} else {
-  t.comment(`redis: skipped, ${skipRedis}`)
-}
+onBothStores(suite)

@@ -102,7 +102,7 @@ t.test('an error after a stream has started becomes one SSE error event', async 
 })
 
 t.test('envelopes: per route, and problem+json by negotiation', async (t) => {
-  const app = await buildApp({ negotiate: true }, (app) => {
+  const app = await buildApp({ negotiate: true, retryJitter: false }, (app) => {
     app.post('/v1/messages', { config: { gatewayErrors: { envelope: 'anthropic' } } }, async (_request, reply) => reply.gatewayError('service_unavailable', { retry_after_ms: 2000 }))
     app.get('/v1/models/:id', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
   })

@@ -9,6 +9,7 @@ import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import gatewayErrors, { fetchUpstream, gatewayClientErrorHandler, GatewayError, redactString } from './internals'
 import { statusOfError, translateProviderError } from '../lib/provider-errors'
+import { secretCases } from './fixtures/secrets'
 
 const KEY = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'
 
@@ -65,33 +66,8 @@ t.test('provider text never reaches a prototype: `constructor`, `__proto__`, `to
 })
 
 t.test('each secret format is redacted by its own expression (each case fails when that expression goes)', async (t) => {
-  // Alone in its text, so that no other expression hides the one under test.
-  const cases: Array<[string, string, string]> = [
-    ['a JSON Web Token', 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmN end', 'eyJzdWIiOiIx'],
-    ['a JWT after a dash', 'jwt-eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig', 'eyJzdWIiOiIx'],
-    ['a JWT without its signature', 'a eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0 b', 'eyJzdWIiOiIx'],
-    ['a JWT inside a longer dotted run', 'x.eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl.more', 'c2lnbmF0dXJl'],
-    ['a Bearer header', 'auth Bearer abcdef.ghijkl', 'abcdef.ghijkl'],
-    ['a Basic header', 'auth Basic dXNlcjpwYXNz', 'dXNlcjpwYXNz'],
-    ['key=value', 'url?password=hunter2&x=1', 'hunter2'],
-    ['"key": "value"', '{"client_secret": "hunter2"}', 'hunter2'],
-    ['an AWS key id', 'id AKIAIOSFODNN7EXAMPLE.', 'IOSFODNN7EXAM'],
-    ['a Google API key', 'k AIzaSyA1234567890abcdefghijk.', 'SyA1234567890'],
-    ['a GitHub token', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', '16C7e42F292c'],
-    ['a fine-grained GitHub token', 'github_pat_11ABCDEFG0123456789_abcdefghij', '11ABCDEFG0123'],
-    ['a Slack token', 'xoxb-123456789012-abcdefABCDEF', '123456789012-abc'],
-    ['an sk- key', 'with sk-abc123XYZ789 here', 'abc123XYZ'],
-    ['a key_ key', 'with key_abcdefghijkl12 here', 'abcdefghijkl'],
-    ['a long random run', 'secret wJalrXUtnFEMI8K7MDENG2bPxRfiCYEXAMPLEKEY here', 'wJalrXUtnFEMI8'],
-    ['a private address', 'at 10.0.3.7 now', '10.0.3.7'],
-    ['a 192.168 address', 'at 192.168.1.20 now', '192.168.1.20'],
-    ['a 172.16 address', 'at 172.20.1.20 now', '172.20.1.20'],
-    ['a link-local address', 'at 169.254.169.254 now', '169.254.169.254'],
-    ['an internal host', 'at api.svc.cluster.local now', 'cluster.local'],
-    ['a .internal host', 'at billing.internal now', 'billing.internal'],
-    ['a control character', 'line\u0000break\u2028x', '\u0000']
-  ]
-  for (const [label, text, secret] of cases) {
+  // Alone in its text, so that no other expression hides the one under test (test/fixtures/secrets.ts).
+  for (const [label, text, secret] of secretCases) {
     const redacted = redactString(text, 400)
     t.notOk(redacted.includes(secret), `${label}: ${JSON.stringify(redacted)}`)
   }

@@ -32,6 +32,8 @@ export interface GatewayOptions extends AuthOptions, StoreOptions {
   logger?: FastifyServerOptions['logger']
   bodyLimit?: number
   rateLimitWindowMs?: number
+  /** How long a reservation outlives its request's last sign of life (30 s), see billing.ts. */
+  reservationLeaseMs?: number
   onGatewayError?: (event: GatewayErrorEvent) => void
 }
 
@@ -72,10 +74,11 @@ export function build (options: GatewayOptions) {
   })
 
   const auth = createAuth(store, options)
+  const billing = createBilling(store, auth, { leaseMs: options.reservationLeaseMs })
   const services: Services = {
     store,
     auth,
-    billing: createBilling(store, auth),
+    billing,
     forwarder: createForwarder(options.upstreamUrl, options.upstreamTimeoutMs ?? 10_000),
     guard: createGuard(),
     pick: (profile: RequestProfile) => {
@@ -103,6 +106,8 @@ export function build (options: GatewayOptions) {
     await app.register(projectRoutes, services)
   })
 
-  app.addHook('onClose', async () => store.close())
+  // Every instance settles the reservations of instances that died (see billing.ts).
+  const stopSweeping = billing.sweepEvery(app.log)
+  app.addHook('onClose', async () => { stopSweeping(); await store.close() })
   return app
 }

@@ -3,7 +3,8 @@
 // past the limit the caller gets rate_limit_exceeded with the wait, whatever it sends, so neither
 // keys nor codes can be guessed, even by a burst of concurrent attempts over several instances.
 import type { FastifyRequest } from 'fastify'
-import { GatewayError, maskSecret } from 'fastify-gateway-errors'
+import { GatewayError, isGatewayError, maskSecret } from 'fastify-gateway-errors'
+import { hashSecret } from './store/seed'
 import type { ApiKey, AttemptLimit, Scope, Store } from './store/store'
 import { matchingStep } from './totp'
 
@@ -15,6 +16,11 @@ declare module 'fastify' {
 }
 
 export interface AuthOptions {
+  /**
+   * While the store is unreachable, a key verified this recently (ms) is still let in (30 s):
+   * reads go on through a short outage, while spending, which needs the store, fails closed.
+   */
+  verifiedKeyGraceMs?: number
   /** Failed authentications per address and window before the address is refused (20). */
   failedLoginLimit?: number
   failedLoginWindowMs?: number
@@ -31,6 +37,31 @@ export function createAuth (store: Store, options: AuthOptions = {}) {
   const mfaAttemptLimit = options.mfaAttemptLimit ?? 5
   const mfaWindowMs = options.mfaWindowMs ?? 15 * 60_000
 
+  const graceMs = options.verifiedKeyGraceMs ?? 30_000
+  const verified = new Map<string, { key: ApiKey, at: number }>()
+  const outage = { admitted: 0, loggedAt: 0 }
+
+  /** Remembers a key just verified, by the hash of its secret (bounded: the oldest goes first). */
+  function remember (secret: string, key: ApiKey): void {
+    const hash = hashSecret(secret)
+    verified.delete(hash)
+    if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string)
+    verified.set(hash, { key, at: Date.now() })
+  }
+
+  /** The store failed: a key verified within the grace period passes; anything else fails closed. */
+  function duringOutage (secret: string, error: unknown, request: FastifyRequest): ApiKey {
+    const recent = verified.get(hashSecret(secret))
+    if (!isGatewayError(error) || error.code !== 'service_unavailable' || recent === undefined || Date.now() - recent.at > graceMs) throw error
+    // Said once per 10 s with a count, not once per request: an outage must not flood the logs.
+    outage.admitted++
+    if (Date.now() - outage.loggedAt >= 10_000) {
+      request.log.warn({ admitted: outage.admitted }, 'store unreachable: keys verified in the last %d ms are let in; spending stays closed', graceMs)
+      Object.assign(outage, { admitted: 0, loggedAt: Date.now() })
+    }
+    return recent.key
+  }
+
   const locked = (resetAt: number) => new GatewayError('rate_limit_exceeded', { retry_after_ms: Math.max(0, resetAt - Date.now()) })
 
   async function findCaller (request: FastifyRequest, guard: AttemptLimit): Promise<ApiKey> {
@@ -41,7 +72,12 @@ export function createAuth (store: Store, options: AuthOptions = {}) {
       if (!attempt.allowed) throw locked(attempt.resetAt)
       throw new GatewayError('invalid_api_key', secret === undefined || secret === '' ? undefined : { key_hint: maskSecret(secret) })
     }
-    const check = await store.checkKey(secret, guard)
+    let check
+    try {
+      check = await store.checkKey(secret, guard)
+    } catch (error) {
+      return duringOutage(secret, error, request)
+    }
     if (check.state === 'locked') throw locked(check.resetAt)
     if (check.state === 'unknown') throw new GatewayError('invalid_api_key', { key_hint: maskSecret(secret) })
     const key = check.key
@@ -51,6 +87,7 @@ export function createAuth (store: Store, options: AuthOptions = {}) {
       if (key.revoked === true) throw new GatewayError('invalid_api_key', { key_hint: maskSecret(secret) })
       throw new GatewayError('expired_api_key', { key_hint: maskSecret(secret), expired_at: new Date(key.expiresAt as number).toISOString() })
     }
+    if (graceMs > 0) remember(secret, key)
     return key
   }
 

@@ -18,6 +18,8 @@ export interface OpenedStream {
   stream: Readable
   /** What the stream delivered, once it has ended: what the request is billed for. */
   delivered: Promise<StreamDelivery>
+  /** What it has delivered so far. */
+  progress: () => StreamDelivery
 }
 
 export interface Forwarder {
@@ -46,7 +48,8 @@ export function createForwarder (upstreamUrl: string, timeoutMs: number): Forwar
     },
     async stream (request, provider, body) {
       const { stream, delivered } = await fetchUpstream(url(provider), { ...init(request, provider, { ...body, stream: true }), raw: true })
-      return { stream, delivered } as OpenedStream
+      const checked = stream as NonNullable<typeof stream>
+      return { stream: checked, delivered: delivered as Promise<StreamDelivery>, progress: () => checked.delivery() }
     },
     pipe (reply, opened) {
       // A page that is no event stream was caught before the first byte; the plugin ends the stream

@@ -1,4 +1,5 @@
-// Fake providers on 127.0.0.1, each behaving as its name says: ok, garbage, hang, stream-fails.
+// Fake providers on 127.0.0.1, each behaving as its name says: ok, garbage, hang, stream-fails,
+// slow-stream (its tokens 300 ms apart).
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -28,6 +29,22 @@ export function startUpstreams (): Promise<Upstreams> {
       if (behaviour === 'garbage') {
         res.writeHead(200, { 'content-type': 'text/html' })
         return res.end('<html><body>502 Bad Gateway <!-- upstream-internal-trace --></body></html>')
+      }
+      if (body.stream === true && behaviour === 'slow-stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        const tokens = ['Hello', ' from', ' a slow upstream.']
+        const next = (): void => {
+          if (res.destroyed) return
+          const token = tokens.shift()
+          if (token !== undefined) {
+            res.write(chunk(model, token))
+            setTimeout(next, 300)
+            return
+          }
+          res.write(`data: ${JSON.stringify({ id: 'chatcmpl-demo', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } })}\n\n`)
+          res.end('data: [DONE]\n\n')
+        }
+        return next()
       }
       if (body.stream === true) {
         res.writeHead(200, { 'content-type': 'text/event-stream' })

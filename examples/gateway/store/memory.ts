@@ -1,8 +1,8 @@
 // The store in process memory: the default, for one instance. Every method runs to completion
 // without awaiting, so each check-and-write is atomic within the process.
-import type { ApiKey, AttemptLimit, IdempotencyClaim, Project, Store, StoreOptions } from './store'
+import type { ApiKey, AttemptLimit, IdempotencyClaim, Project, Reservation, Store, StoreOptions } from './store'
 import { DAY, IDEMPOTENCY_PENDING_MS } from './store'
-import { demoSeed, hashSecret, newKeySecret, type Seed } from './seed'
+import { demoSeed, hashSecret, newKeySecret, newReservationId, type Seed } from './seed'
 
 interface Window {
   count: number
@@ -29,6 +29,7 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
   const mfa = new Map(seed.accounts.map((account) => [account.id, { secret: account.mfaSecret, lastStep: -1, recovery: new Set(account.recoveryCodes) }]))
   const attempts = new Map<string, Window>()
   const idempotency = new Map<string, IdempotencyRecord>()
+  const leases = new Map<string, { reservation: Reservation, expiresAt: number, deliveredMicros: number }>()
   let batchCapacity = 0
 
   for (const { secret, ...key } of seed.keys) {
@@ -61,6 +62,15 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
     }
     entry.count++
     return entry
+  }
+
+  /** Ends a reservation once: adjusts the spending, and gives the request back to the quota when asked. */
+  function finish (reservation: Reservation, adjustMicros: number, giveBackQuota: boolean): boolean {
+    if (!leases.delete(reservation.id)) return false
+    const name = ref(reservation.account, reservation.project)
+    spent.set(name, (spent.get(name) ?? 0) + adjustMicros)
+    if (giveBackQuota) used.set(name, (used.get(name) ?? 1) - 1)
+    return true
   }
 
   function deleteKeyNow (id: string): boolean {
@@ -112,7 +122,7 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
     },
     async spentMicros (account, project) { return spent.get(ref(account, project)) ?? 0 },
 
-    async reserve (key, budgetMicros, quota, micros) {
+    async reserve (key, budgetMicros, quota, micros, leaseMs) {
       const name = ref(key.account, key.project)
       const spentMicros = spent.get(name) ?? 0
       if (spentMicros + micros > budgetMicros) return { ok: false, reason: 'budget' }
@@ -120,16 +130,30 @@ export function createMemoryStore (options: StoreOptions = {}, seed: Seed = demo
       if (requests >= quota) return { ok: false, reason: 'quota' }
       spent.set(name, spentMicros + micros)
       used.set(name, requests + 1)
-      return { ok: true, reservation: { account: key.account, project: key.project, micros } }
+      const reservation = { id: newReservationId(), account: key.account, project: key.project, micros }
+      leases.set(reservation.id, { reservation, expiresAt: Date.now() + leaseMs, deliveredMicros: 0 })
+      return { ok: true, reservation }
     },
-    async settle ({ account, project, micros }, actualMicros) {
-      const name = ref(account, project)
-      spent.set(name, (spent.get(name) ?? 0) + actualMicros - micros)
+    async renew ({ id }, deliveredMicros, leaseMs) {
+      const lease = leases.get(id)
+      if (lease !== undefined) Object.assign(lease, { expiresAt: Date.now() + leaseMs, deliveredMicros })
     },
-    async release ({ account, project, micros }) {
-      const name = ref(account, project)
-      spent.set(name, (spent.get(name) ?? 0) - micros)
-      used.set(name, (used.get(name) ?? 1) - 1)
+    async settle (reservation, actualMicros) {
+      return finish(reservation, actualMicros - reservation.micros, false)
+    },
+    async release (reservation) {
+      return finish(reservation, -reservation.micros, true)
+    },
+    async sweepExpired () {
+      let swept = 0
+      const now = Date.now()
+      for (const lease of leases.values()) {
+        if (lease.expiresAt > now) continue
+        const delivered = Math.min(lease.deliveredMicros, lease.reservation.micros)
+        finish(lease.reservation, delivered - lease.reservation.micros, delivered === 0)
+        swept++
+      }
+      return swept
     },
 
     async claimIdempotency (scope, key, fingerprint): Promise<IdempotencyClaim> {

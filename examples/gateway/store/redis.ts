@@ -4,9 +4,10 @@
 // wait: budgets and idempotency fail closed, and the client recovers by itself when Redis returns.
 import Redis from 'ioredis'
 import { GatewayError } from 'fastify-gateway-errors'
-import type { ApiKey, IdempotencyClaim, Project, Store, StoreOptions } from './store'
+import type { ApiKey, IdempotencyClaim, Project, Reservation, Store, StoreOptions } from './store'
 import { DAY, IDEMPOTENCY_PENDING_MS } from './store'
-import { demoSeed, hashSecret, newKeySecret, type Seed } from './seed'
+import { scripts, type GatewayRedis } from './redis-scripts'
+import { demoSeed, hashSecret, newKeySecret, newReservationId, type Seed } from './seed'
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string
@@ -18,110 +19,6 @@ export interface RedisStoreOptions extends StoreOptions {
 
 /** How long a caller is told to wait when Redis fails. */
 const RETRY_AFTER_MS = 1000
-
-const scripts = {
-  // KEYS: spent, used. ARGV: micros, budget, quota.
-  gwReserve: {
-    numberOfKeys: 2,
-    lua: `
-      local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
-      if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return 1 end
-      local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-      if used >= tonumber(ARGV[3]) then return 2 end
-      redis.call('INCRBY', KEYS[1], ARGV[1])
-      redis.call('INCR', KEYS[2])
-      return 0`
-  },
-  // KEYS: record. ARGV: fingerprint, pending ttl. Returns {state, response}.
-  gwClaim: {
-    numberOfKeys: 1,
-    lua: `
-      local fingerprint = redis.call('HGET', KEYS[1], 'fingerprint')
-      if not fingerprint then
-        redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1])
-        redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        return {'new'}
-      end
-      if fingerprint ~= ARGV[1] then return {'conflict'} end
-      local response = redis.call('HGET', KEYS[1], 'response')
-      if not response then return {'in_progress'} end
-      return {'replay', response}`
-  },
-  // KEYS: record. Deletes a claim whose request never completed.
-  gwAbandon: {
-    numberOfKeys: 1,
-    lua: 'if redis.call(\'HEXISTS\', KEYS[1], \'response\') == 0 then redis.call(\'DEL\', KEYS[1]) end return 0'
-  },
-  // KEYS: last step. ARGV: step, ttl. 1 when the step is newer than the last one used.
-  gwUseStep: {
-    numberOfKeys: 1,
-    lua: `
-      local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
-      if tonumber(ARGV[1]) <= last then return 0 end
-      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-      return 1`
-  },
-  // KEYS: counter. ARGV: window. Counts an attempt; returns {count, ttl}.
-  gwAttempt: {
-    numberOfKeys: 1,
-    lua: `
-      local count = redis.call('INCR', KEYS[1])
-      if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-      return {count, redis.call('PTTL', KEYS[1])}`
-  },
-  // KEYS: counter. Takes one attempt back.
-  gwForgive: {
-    numberOfKeys: 1,
-    lua: 'if tonumber(redis.call(\'GET\', KEYS[1]) or \'0\') > 0 then redis.call(\'DECR\', KEYS[1]) end return 0'
-  },
-  // KEYS: failure counter, hash of the secret. ARGV: limit, window. The lock checked, the secret
-  // looked up and an unknown one counted in one step: {'locked', ttl}, {'found', id} or {'unknown'}.
-  gwCheckKey: {
-    numberOfKeys: 2,
-    lua: `
-      if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return {'locked', redis.call('PTTL', KEYS[1])} end
-      local id = redis.call('GET', KEYS[2])
-      if id then return {'found', id} end
-      if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-      return {'unknown'}`
-  },
-  // KEYS: project, key, hash of the secret, the project's key ids. ARGV: key, id. 0 unless the project is active.
-  gwCreateKey: {
-    numberOfKeys: 4,
-    lua: `
-      local project = redis.call('GET', KEYS[1])
-      if not project or cjson.decode(project).state ~= 'active' then return 0 end
-      redis.call('SET', KEYS[2], ARGV[1])
-      redis.call('SET', KEYS[3], ARGV[2])
-      redis.call('SADD', KEYS[4], ARGV[2])
-      return 1`
-  },
-  // KEYS: project. ARGV: the record read, the record to write. 1 when the record had not changed.
-  gwSwapProject: {
-    numberOfKeys: 1,
-    lua: 'if redis.call(\'GET\', KEYS[1]) ~= ARGV[1] then return 0 end redis.call(\'SET\', KEYS[1], ARGV[2]) return 1'
-  },
-  // KEYS: project, the project's key ids. ARGV: the record read, the deleted record, the prefix of key
-  // records. The project marked deleted and its keys removed in one step, so no key outlives it
-  // (the key records' names are built here: the store runs on one Redis, not a cluster).
-  gwDeleteProject: {
-    numberOfKeys: 2,
-    lua: `
-      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-      redis.call('SET', KEYS[1], ARGV[2])
-      for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', ARGV[3] .. id) end
-      redis.call('DEL', KEYS[2])
-      return 1`
-  },
-  // KEYS: capacity. 1 when a slot was taken.
-  gwTakeSlot: {
-    numberOfKeys: 1,
-    lua: 'if tonumber(redis.call(\'GET\', KEYS[1]) or \'0\') <= 0 then return 0 end redis.call(\'DECR\', KEYS[1]) return 1'
-  }
-}
-
-type ScriptName = keyof typeof scripts
-type GatewayRedis = Redis & { [name in ScriptName]: (...args: Array<string | number>) => Promise<unknown> }
 
 /**
  * Connects, seeds the demo accounts once per prefix, and returns the store with its client (which
@@ -168,6 +65,12 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
     await seedOnce()
   } catch {
     // unreachable for now: the store fails closed, ioredis keeps trying
+  }
+
+  async function finish (reservation: Reservation, adjustMicros: number, giveBackQuota: boolean): Promise<boolean> {
+    const { id, account, project } = reservation
+    const keys = [k('leases'), k('resv', id), k('spent', account, project), k('used', account, project)]
+    return await redis.gwFinish(...keys, id, adjustMicros, giveBackQuota ? 1 : 0) === 1
   }
 
   async function readJson<T> (key: string): Promise<T | undefined> {
@@ -223,17 +126,37 @@ export async function createRedisStore (options: RedisStoreOptions, seed: Seed =
     },
     async spentMicros (account, project) { return Number(await redis.get(k('spent', account, project)) ?? 0) },
 
-    async reserve (key, budgetMicros, quota, micros) {
-      const result = await redis.gwReserve(k('spent', key.account, key.project), k('used', key.account, key.project), micros, budgetMicros, quota)
+    async reserve (key, budgetMicros, quota, micros, leaseMs) {
+      const id = newReservationId()
+      const keys = [k('spent', key.account, key.project), k('used', key.account, key.project), k('leases'), k('resv', id)]
+      const result = await redis.gwReserve(...keys, micros, budgetMicros, quota, id, Date.now() + leaseMs, key.account, key.project)
       if (result === 1) return { ok: false, reason: 'budget' }
       if (result === 2) return { ok: false, reason: 'quota' }
-      return { ok: true, reservation: { account: key.account, project: key.project, micros } }
+      return { ok: true, reservation: { id, account: key.account, project: key.project, micros } }
     },
-    async settle ({ account, project, micros }, actualMicros) {
-      if (actualMicros !== micros) await redis.incrby(k('spent', account, project), actualMicros - micros)
+    async renew ({ id }, deliveredMicros, leaseMs) {
+      await redis.gwRenew(k('leases'), k('resv', id), id, Date.now() + leaseMs, Math.round(deliveredMicros))
     },
-    async release ({ account, project, micros }) {
-      await redis.multi().decrby(k('spent', account, project), micros).decr(k('used', account, project)).exec()
+    async settle (reservation, actualMicros) {
+      return await finish(reservation, actualMicros - reservation.micros, false)
+    },
+    async release (reservation) {
+      return await finish(reservation, -reservation.micros, true)
+    },
+    async sweepExpired () {
+      const now = Date.now()
+      const expired = await redis.zrangebyscore(k('leases'), '-inf', now, 'LIMIT', 0, 200)
+      let swept = 0
+      for (const id of expired) {
+        const [account, project] = await redis.hmget(k('resv', id), 'account', 'project') as [string | null, string | null]
+        if (account === null || project === null) {
+          await redis.zrem(k('leases'), id) // a lease without its record: nothing left to settle
+          continue
+        }
+        const keys = [k('leases'), k('resv', id), k('spent', account, project), k('used', account, project)]
+        if (await redis.gwExpire(...keys, id, now) !== -1) swept++
+      }
+      return swept
     },
 
     async claimIdempotency (scope, key, fingerprint) {

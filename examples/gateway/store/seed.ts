@@ -68,3 +68,7 @@ export function hashSecret (secret: string): string {
 export function newKeySecret (): { id: string, secret: string } {
   return { id: `key_${randomBytes(9).toString('base64url')}`, secret: `sk-${randomBytes(24).toString('base64url')}` }
 }
+
+export function newReservationId (): string {
+  return `resv_${randomBytes(12).toString('base64url')}`
+}

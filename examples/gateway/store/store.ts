@@ -39,8 +39,13 @@ export interface Plan {
   quota: number
 }
 
-/** Money and quota held for one request, between `reserve` and `settle` or `release`. */
+/**
+ * Money and quota held for one request, between `reserve` and `settle` or `release`. It is held on
+ * a lease its request renews while it runs: if the instance serving it dies, the lease expires and
+ * any instance's sweep settles it at what it had delivered (nothing delivered: all given back).
+ */
 export interface Reservation {
+  id: string
   account: string
   project: string
   micros: number
@@ -95,12 +100,16 @@ export interface Store {
   deleteProject (account: string, id: string): Promise<void>
   spentMicros (account: string, project: string): Promise<number>
 
-  /** Holds `micros` of the project's budget and one request of its quota, or says which ran out. */
-  reserve (key: ApiKey, budgetMicros: number, quota: number, micros: number): Promise<Charge>
-  /** The request cost `actualMicros`: the difference with the reservation is charged or given back. */
-  settle (reservation: Reservation, actualMicros: number): Promise<void>
-  /** The request failed before costing anything: budget and quota are given back. */
-  release (reservation: Reservation): Promise<void>
+  /** Holds `micros` of the project's budget and one request of its quota for `leaseMs`, or says which ran out. */
+  reserve (key: ApiKey, budgetMicros: number, quota: number, micros: number, leaseMs: number): Promise<Charge>
+  /** The request is still running: its lease runs `leaseMs` from now, and it has delivered `deliveredMicros` so far. */
+  renew (reservation: Reservation, deliveredMicros: number, leaseMs: number): Promise<void>
+  /** The request cost `actualMicros`: the difference is charged or given back. False if a sweep settled it first. */
+  settle (reservation: Reservation, actualMicros: number): Promise<boolean>
+  /** The request failed before costing anything: budget and quota are given back. False if a sweep settled it first. */
+  release (reservation: Reservation): Promise<boolean>
+  /** Settles every reservation whose lease has expired at what it delivered; returns how many. */
+  sweepExpired (): Promise<number>
 
   /** First writer wins: the caller that gets `new` runs the request, then `complete`s or `abandon`s it. */
   claimIdempotency (scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim>
