@@ -19,6 +19,8 @@ const OUTAGE_S = Number(process.env.FLEET_OUTAGE_SECONDS ?? 10)
 const CLIENTS = Number(process.env.FLEET_CLIENTS ?? 48)
 const LEASE_MS = 3000
 const STREAM_MODEL = process.env.FLEET_STREAM_MODEL ?? 'demo-slow-stream'
+// FLEET_IGNORE_WAITS=1: clients that retry at once, as a misbehaving fleet does (the worst case for logs)
+const HONOUR_WAITS = process.env.FLEET_IGNORE_WAITS !== '1'
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const agent = new Agent({ keepAlive: true, maxSockets: 256 })
 
@@ -122,7 +124,7 @@ async function main () {
       if (reply.status === 503 && Number.isFinite(wait)) {
         // A client that honours the wait it is told, as the openai and Anthropic SDKs do.
         if (outage.active) { outage.waits.push(wait); outage.retryAt.push(Date.now() + wait) }
-        await sleep(wait)
+        if (HONOUR_WAITS) await sleep(wait)
       } else if (reply.status === 429 && Number.isFinite(wait)) {
         await sleep(Math.min(wait, 2000))
       }

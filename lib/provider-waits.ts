@@ -54,6 +54,7 @@ export function providerWait (headers: HeaderBag, body: unknown, now = Date.now(
   for (const limit of ['requests', 'tokens', 'input-tokens', 'output-tokens']) {
     const name = `anthropic-ratelimit-${limit}-reset`
     const at = headerValue(headers, name)
+    // Stryker disable next-line Regex: Date.parse refuses an ISO date with anything before it, anchored or not
     const time = at === undefined || !/^\d{4}-\d{2}-\d{2}T/.test(at) ? Number.NaN : Date.parse(at)
     resets.push(Number.isNaN(time) ? undefined : Math.max(0, time - now))
   }

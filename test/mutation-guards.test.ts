@@ -11,6 +11,8 @@ import { isSafetyBlock, readProviderError, statusOfError, translateProviderError
 import { headerValue, parseDuration, providerWait } from '../lib/provider-waits'
 import { capWait, jitteredWait, MAX_RETRY_AFTER_MS, parseRetryAfter, parseRetryAfterMs } from '../lib/retry-after'
 import { gatewayGenReqId, headerSafeId, SEQUENTIAL_ID } from '../lib/request-id'
+import { compose, composedPatterns, followedWithin, precededWithin } from '../lib/patterns'
+import type { IncomingMessage } from 'node:http'
 import { secretCases } from './fixtures/secrets'
 
 interface Fixture { name: string, status: number, headers: Record<string, string>, body: string, expect: { code: string, details?: Record<string, unknown> } }
@@ -29,7 +31,34 @@ t.test('every provider reply of the corpus: its code, its numbers, attributed', 
 })
 
 t.test('every secret format is redacted; ordinary text is left alone', async (t) => {
-  for (const [label, text, secret] of secretCases) t.notOk(redactString(text, 400).includes(secret), label)
+  for (const [label, text, secret, redacted] of secretCases) {
+    t.notOk(redactString(text, 400).includes(secret), label)
+    t.equal(redactString(text, 400), redacted, `${label}: exactly`)
+  }
+  const exactly: Array<[string, string]> = [
+    ['v1.eyJabc.defghijk', 'v1.eyJabc.defghijk'], // too short a header to be a token
+    ['eyJabcdef.ghijkl', 'eyJ…'], // the shortest: eyJ + 6, then 6
+    ['eyJabcde.ghijkl', 'eyJabcde.ghijkl'],
+    ['eyJabcdefg.ghijk', 'eyJabcdefg.ghijk'],
+    ['x.eyJabcdef.ghijkl.sig.more', 'x.eyJ….more'],
+    ['gpt-4o-mini.2024-07-18.release', 'gpt-4o-mini.2024-07-18.release'],
+    ['abceyJabcdef.ghijkl', 'abceyJ…'],
+    ['a.eyJabcdef.ghijkl and b.eyJzyxwvu.tsrqpo', 'a.eyJ… and b.eyJ…'],
+    ['Bearer  abcdefgh', 'Bearer …'],
+    ['PASSWORD=x1 and token=y2', 'PASSWORD=… and token=…'],
+    ['ghp_A1b2C3d4E5f6G7h8I9j0', 'ghp_…I9j0'],
+    ['ghx_A1b2C3d4E5f6G7h8I9j0', 'ghx_A1b2C3d4E5f6G7h8I9j0'],
+    ['ghp_A1b2C3d4E5f6G7h8I9j', 'ghp_A1b2C3d4E5f6G7h8I9j'],
+    ['id:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef12;', 'id:…ef12;'],
+    ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn', '…klmn'],
+    ['ab/cd/ef/gh1/ij/kl/mn/op/qr/st/uv', '…t/uv'],
+    ['QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=x', '…YWVo=x'],
+    ['QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo== ok', '…Vo== ok'],
+    ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcde', 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcde'], // 31: too short to look random
+    ['x=1 '.repeat(50), 'x=1 '.repeat(50)] // exactly 200 characters, worked on: no ellipsis
+  ]
+  for (const [text, redacted] of exactly) t.equal(redactString(text), redacted, text.slice(0, 40))
+  t.equal(maskSecret('ab9cd-efgh1234'), '…1234', 'a prefix is only at the start')
   for (const text of ['meta-llama/Llama-3.1-405B-Instruct-Turbo', 'limit 60 per minute', 'gpt-4o-mini', 'version 1.2', 'a short sentence.']) {
     t.equal(redactString(text), text, `left alone: ${text}`)
   }
@@ -59,8 +88,10 @@ t.test('every secret format is redacted; ordinary text is left alone', async (t)
 })
 
 t.test('toSafeJson: bounded, redacted, no prototype keys, hostile objects survive', async (t) => {
-  t.same(toSafeJson({ a: 'sk-abcdef123456', n: 1, b: true, big: 10n, f: () => 1, s: Symbol('x'), inf: Infinity }),
+  t.strictSame(toSafeJson({ a: 'sk-abcdef123456', n: 1, b: true, big: 10n, f: () => 1, s: Symbol('x'), inf: Infinity }),
     { a: 'sk-…3456', n: 1, b: true, big: '10', inf: null })
+  t.same(Object.keys(toSafeJson({ f: () => 1, u: undefined, ok: 1 }) as object), ['ok'], 'what is not JSON is left out, not kept as undefined')
+  t.strictSame(toSafeJson([[[[[[['deep']]]]]]]), [[[[[[null]]]]]], 'arrays count toward the depth too')
   const deep: Record<string, unknown> = {}
   let cursor = deep
   for (let i = 0; i < 10; i++) { cursor.next = {}; cursor = cursor.next as Record<string, unknown> }
@@ -71,9 +102,12 @@ t.test('toSafeJson: bounded, redacted, no prototype keys, hostile objects surviv
   const shared = { v: 1 }
   t.same(toSafeJson({ a: shared, b: shared }), { a: { v: 1 }, b: { v: 1 } }, 'a repeated (not circular) object is kept')
   t.equal((toSafeJson(Array.from({ length: 80 }, (_, i) => i)) as unknown[]).length, 50)
-  t.same(toSafeJson([undefined, () => 1]), [null, null])
+  t.strictSame(toSafeJson([undefined, () => 1]), [null, null])
   t.equal(Object.keys(toSafeJson(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`k${i}`, i]))) as object).length, 50)
-  t.same(toSafeJson(JSON.parse('{"__proto__": {"x": 1}, "y": 2}')), { y: 2 })
+  const poisoned = toSafeJson(JSON.parse('{"__proto__": {"x": 1}, "y": 2}')) as Record<string, unknown>
+  t.same(poisoned, { y: 2 })
+  t.equal(Object.getPrototypeOf(poisoned), Object.prototype, 'no prototype set from input')
+  t.equal(poisoned.x, undefined)
   t.same(toSafeJson(Object.create({ inherited: 1 })), {})
   t.same(toSafeJson({ get bad () { throw new Error('x') }, ok: 1 }), { ok: 1 })
   t.equal(toSafeJson(new Proxy({}, { ownKeys () { throw new Error('x') } })), null)
@@ -262,4 +296,150 @@ t.test('request ids: cleaned for headers, generated unique, Fastify\'s recognise
   t.match(gatewayGenReqId(), /^req_[0-9a-f]{32}$/)
   t.not(gatewayGenReqId(), gatewayGenReqId())
   t.ok(SEQUENTIAL_ID.test('req-1') && SEQUENTIAL_ID.test('req-zz9') && !SEQUENTIAL_ID.test('req_1') && !SEQUENTIAL_ID.test('req-12345678') && !SEQUENTIAL_ID.test('xreq-1'))
+})
+
+t.test('translateProviderError: each phrase and its spellings, each boundary', async (t) => {
+  const code = (status: number, body?: unknown, headers?: Record<string, string>) => translateProviderError({ status, body, headers }).code
+  const says = (message: string, status = 400) => code(status, { error: { message } })
+  for (const message of ['the contentfilter said no', 'the content-filter said no', 'a contentpolicy violation', 'content management refused it']) {
+    t.equal(says(message), 'content_filtered', message)
+  }
+  t.equal(says('requests exceed the per-minute limit', 429), 'invalid_request')
+  t.equal(says('input exceeds the perminute limit', 429), 'invalid_request')
+  t.equal(says('exceeds the limit, wait a minute', 429), 'rate_limit_exceeded', 'no "per minute": a wait')
+  t.equal(says('Requested 9000. Limit 3000', 429), 'invalid_request')
+  t.equal(says(`Requested 9000.${' '.repeat(120)}Limit 3000`, 429), 'rate_limit_exceeded', 'a limit too far away is another sentence')
+  t.equal(says('the tool is not supported'), 'tools_not_supported')
+  t.equal(says('stream is not supported'), 'streaming_not_supported')
+  t.equal(says('jsonmode is not supported'), 'json_mode_not_supported')
+  t.equal(says('responseformat is not supported'), 'json_mode_not_supported')
+  t.equal(says('jsonschema is not supported'), 'json_mode_not_supported')
+  t.equal(says('it went wrong: try again'), 'invalid_request', 'a field is named only at the start')
+  t.match(translateProviderError({ status: 400, body: { error: { message: 'messages.0.content: must be a string' } } }).details, { param: 'messages.0.content' })
+  t.match(translateProviderError({ status: 400, body: { error: { message: 'Unknown parameter: temprature' } } }).details, { param: 'temprature' })
+  t.match(translateProviderError({ status: 400, body: { error: { message: 'Unknown parameter: top_k', param: '' } } }).details, { param: 'top_k' }, 'an empty param is none')
+  t.equal(says('bad thing, see http://docs.example.com/context-length'), 'invalid_request', 'an http link is not the wording either')
+  t.equal(code(400, { error: { type: 'content_filter', message: 'x' } }), 'content_filtered', 'the type alone says it')
+  t.equal(code(400, { error: { code: 'insufficient_quota', message: 'x' } }), 'model_unavailable', 'the code alone says it')
+  t.equal(code(400, { error: { message: 'x', details: [{ reason: 'x' }, { reason: 'APIKEYINVALID' }] } }), 'upstream_error')
+  t.equal(code(400, { error: { message: 'x', details: [{ reason: 'INVALIDAPIKEY' }] } }), 'upstream_error')
+  t.equal(code(400, { error: { message: 'x', details: [{ reason: 'PERMISSIONDENIED' }] } }), 'upstream_error')
+  t.equal(code(400, { error: { message: 'x', details: [{ reason: 'UNAUTHENTICATED' }] } }), 'upstream_error')
+  t.equal(code(400, { error: { message: 'x', details: [{ reason: 'OTHER' }] } }), 'invalid_request')
+  t.equal(code(403, { error: { message: 'content filter' } }), 'content_filtered')
+  t.equal(code(401, { error: { message: 'content filter' } }), 'upstream_error', 'a filter is named only with 403')
+  t.equal(code(401, { error: { message: 'billing' } }), 'upstream_error', 'and credit only with 403')
+  t.equal(code(400, { error: { type: 'service_unavailable', message: 'x' } }), 'model_unavailable')
+  t.equal(code(400, { error: { type: 'x', code: 'ratelimit', message: 'x' } }), 'rate_limit_exceeded')
+  t.equal(code(400, { error: { type: 'RESOURCEEXHAUSTED', message: 'x' } }), 'rate_limit_exceeded')
+  t.equal(code(400, { error: { type: 'RESOURCE_EXHAUSTED', message: 'x' } }), 'rate_limit_exceeded')
+  t.equal(code(429, {}, { 'retry-after': '59' }), 'rate_limit_exceeded', 'the longest wait a client honours')
+  t.equal(code(429, {}, { 'retry-after-ms': '59001' }), 'model_unavailable', 'a millisecond beyond it')
+  t.equal(code(400, { error: { type: 'NOT_FOUND', message: 'x' } }), 'upstream_error')
+  t.equal(code(400, { error: { type: 'x', code: 'x', message: 'x' } }), 'invalid_request')
+  t.equal(says('messages is required'), 'missing_required_parameter')
+  t.equal(says('a value is required'), 'invalid_request', 'required, no field named')
+  t.equal(code(400, { error: { message: 'bad', param: '' } }), 'invalid_request', 'an empty param names nothing')
+  t.equal(code(400, { error: { message: 'fine' } }, { 'x-amzn-errortype': 'ThrottlingException:x' }), 'rate_limit_exceeded')
+  t.equal(code(400, { error: { type: 'invalid_request_error', message: 'fine' } }, { 'x-amzn-errortype': 'ThrottlingException:x' }), 'invalid_request', 'the body\'s own type first')
+  t.equal(code(400, 'plain', { 'x-amzn-errortype': 'ThrottlingException:x' }), 'upstream_error', 'no body to name: the header alone is not read')
+
+  const details = (input: Parameters<typeof translateProviderError>[0]) => translateProviderError(input).details
+  t.strictSame(details({ status: 400, body: { error: { message: 'prompt is too long: you requested 9000 tokens' } } }), { upstream: { status: 400 } }, 'no maximum stated: no numbers')
+  t.strictSame(details({ status: 400, body: { error: { message: 'prompt is too long' } }, provider: undefined }), { upstream: { status: 400 } })
+  t.strictSame(details({ status: 400, body: { error: { message: 'just wrong' } } }), { upstream: { status: 400 } }, 'no param named: none stated')
+  t.strictSame(details({ status: 503, headers: { 'retry-after-ms': '59000' } }), { upstream: { status: 503 }, retry_after_ms: 59_000 })
+  t.strictSame(details({ status: 503, headers: { 'retry-after-ms': '59001' } }), { upstream: { status: 503 } })
+  t.strictSame(details({ status: 429, body: { error: { message: 'quota' } }, headers: { 'retry-after': '5' } }), { upstream: { status: 429 } }, 'out of quota at 429: no wait stated')
+  t.strictSame(details({ status: 400, body: { error: { message: 'x', type: 'invalid_request_error' } } }), { upstream: { status: 400, type: 'invalid_request_error' } })
+  for (const status of [99, 100, 599, 600]) {
+    t.equal((details({ status, body: {} }).upstream as { status: number }).status, status >= 100 && status <= 599 ? status : 502, `status ${status}`)
+  }
+  t.strictSame(translateProviderError({ body: { error: { message: 'x' } } } as never).details, { upstream: { status: 502 } }, 'a body without a status')
+  t.equal(translateProviderError({ status: 400, body: { error: { message: 'x' } }, error: 'not the sdk shape' } as never).code, 'invalid_request', 'with a body, it is a reply, not an SDK error')
+})
+
+t.test('readProviderError: where each field is found', async (t) => {
+  t.match(readProviderError({ type: 'invalid_request_error', error: { message: 'm' } }), { type: 'invalid_request_error' }, 'the root\'s type beside a nested error')
+  t.match(readProviderError({ type: 'error', error: { message: 'm' } }), { type: undefined }, 'Anthropic\'s "error" is no type')
+  t.match(readProviderError({ error: { message: { text: 'structured' } } }), { message: '{"text":"structured"}' })
+  t.match(readProviderError({ error: { message: 'plain' } }), { message: 'plain' }, 'a string message is not quoted')
+  t.match(readProviderError({ error: { message: { text: 'x'.repeat(3000) } } })?.message.length, 2000)
+  t.match(readProviderError('  {"error":{"message":"padded"}}'), { message: 'padded' })
+  t.equal(readProviderError('x{"error":{"message":"m"}}'), undefined, 'text that is no JSON document')
+  t.match(readProviderError({ error: { details: Array.from({ length: 10 }, (_, i) => ({ reason: `R${i}` })) } })?.reasons, ['R0', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7'])
+  t.equal(readProviderError({ error: { details: Array.from({ length: 10 }, (_, i) => ({ reason: `R${i}` })) } })?.reasons.length, 8, 'eight details at most')
+  t.equal(readProviderError({ error: { details: [{ reason: 'r'.repeat(300) }] } })?.reasons[0]?.length, 100)
+  t.same(readProviderError({ error: { details: [{ violations: Array.from({ length: 6 }, (_, i) => ({ quotaId: `Q${i}` })) }] } })?.reasons, ['Q0', 'Q1', 'Q2', 'Q3'])
+  t.equal(readProviderError({ error: { details: [{ violations: [{ quotaId: 'q'.repeat(300) }] }] } })?.reasons[0]?.length, 100)
+  t.match(readProviderError({ error: { message: 'm', innererror: { code: 5 } } }), { reasons: [] })
+})
+
+t.test('"A, then B nearby": found within the window, and only the first four As are tried', async (t) => {
+  t.ok(followedWithin('requested 300 tokens, limit 100', /requested \d/g, /limit \d/, 40))
+  t.notOk(followedWithin(`requested 3${' '.repeat(50)}limit 1`, /requested \d/g, /limit \d/, 40), 'beyond the window')
+  t.notOk(followedWithin('requested 1 '.repeat(4) + 'requested 1 limit 2', /requested \d/g, /limit \d/, 9), 'a fifth A is not tried')
+  t.ok(followedWithin('requested 1 '.repeat(3) + 'requested 1 limit 2', /requested \d/g, /limit \d/, 9), 'a fourth is')
+  t.notOk(followedWithin('nothing here', /requested \d/g, /limit \d/, 40))
+  t.ok(precededWithin('tools are not supported', /not supported/g, /\btools?\b/, 20))
+  t.notOk(precededWithin(`tools${' '.repeat(50)}not supported`, /not supported/g, /\btools?\b/, 20), 'beyond the window')
+  t.ok(precededWithin('x tools not supported', /not supported/g, /^x/, 15), 'a window longer than the text before starts at the text\'s start')
+  t.notOk(precededWithin('not supported '.repeat(4) + 'tools not supported', /not supported/g, /\btools?\b/, 6), 'a fifth anchor is not tried')
+  t.ok(precededWithin('not supported '.repeat(3) + 'tools not supported', /not supported/g, /\btools?\b/, 6), 'a fourth is')
+  t.notOk(precededWithin('all fine', /not supported/g, /\btools?\b/, 20))
+  t.ok(composedPatterns.length > 3 && composedPatterns.every((pattern) => pattern instanceof RegExp))
+  t.equal(compose('a+', 'g').flags, 'g')
+  t.equal(compose('a+').flags, '')
+})
+
+t.test('the rest of the waits and request ids', async (t) => {
+  t.equal(providerWait({}, { error: { message: `${'x'.repeat(2000)} try again in 5s` } }), undefined, 'a message is read up to 2,000 characters')
+  t.equal(providerWait({}, { error: { details: [...Array.from({ length: 8 }, () => ({})), { retryDelay: '5s' }] } }), undefined, 'eight details at most')
+  t.equal(providerWait({ 'anthropic-ratelimit-requests-reset': '2026-12-06T00:00:30Z' }, undefined, Date.parse('2026-12-06T00:00:00Z')), 30_000)
+  t.equal(providerWait({ 'anthropic-ratelimit-tokens-reset': 'x2026-12-06T00:00:30Z' }, undefined, 0), undefined, 'a date only at the start')
+  t.equal(parseRetryAfter('5x'), undefined)
+  t.equal(parseRetryAfter('1.x'), undefined)
+  t.equal(parseRetryAfter('1.25'), 1250)
+  t.equal(parseRetryAfter('xWed, 25 Nov 2026 12:00:30 GMT'), undefined)
+  t.equal(parseRetryAfter('Wed, 25 Nov 2026 12:00:30 GMTx'), undefined)
+  t.equal(parseRetryAfter(0), 0, 'zero seconds is a wait')
+  t.equal(parseRetryAfter(' '.repeat(62) + '1'), 1000, '63 characters are read')
+  t.equal(parseRetryAfter(' '.repeat(63) + '1'), 1000, '64 too')
+  t.equal(parseRetryAfter(' '.repeat(64) + '1'), undefined, '65 are not')
+  t.equal(headerSafeId('a'), 'a')
+  t.equal(headerSafeId('ab'), 'ab')
+  const ids = new Set(Array.from({ length: 600 }, () => gatewayGenReqId()))
+  t.equal(ids.size, 600, 'unique across refills of the pool')
+  const fromHeader = gatewayGenReqId.fromHeader({ header: 'X-Request-Id', trust: (request) => request.socket?.remoteAddress === '10.0.0.1' })
+  const request = (id: unknown, remoteAddress = '10.0.0.1') => ({ headers: { 'x-request-id': id }, socket: { remoteAddress } }) as unknown as IncomingMessage
+  t.equal(fromHeader(request('trace-1')), 'trace-1')
+  t.match(fromHeader(request('trace-1', '10.9.9.9')), /^req_[0-9a-f]{32}$/)
+  t.match(fromHeader(request('x'.repeat(129))), /^req_/)
+  t.match(fromHeader(request(['a'])), /^req_/)
+  t.equal(gatewayGenReqId.fromHeader({ header: 'x-request-id' })(request('any')), 'any')
+  t.throws(() => gatewayGenReqId.fromHeader({ header: '' }), /header must be a header name/)
+  t.throws(() => gatewayGenReqId.fromHeader({} as never), /header must be a header name/)
+  t.throws(() => gatewayGenReqId.fromHeader(undefined as never), /header must be a header name/)
+  t.throws(() => gatewayGenReqId.fromHeader({ header: 'x', trust: 1 as never }), /trust must be a function/)
+  t.doesNotThrow(() => gatewayGenReqId.fromHeader({ header: 'x', trust: () => true }))
+})
+
+t.test('the edges the first mutation run found unguarded', async (t) => {
+  t.equal(readProviderError(null), undefined)
+  t.equal(readProviderError('[null]'), undefined)
+  t.equal(readProviderError({ error: { message: null }, message: 'the root\'s' })?.message, 'the root\'s', 'a null message is none')
+  t.equal(readProviderError({ error: { message: 'plain' } })?.message, 'plain')
+  t.equal(translateProviderError({ status: 400, body: { error: { message: 'rejected by contentmanagement' } } }).code, 'content_filtered')
+  t.notOk(isSafetyBlock({ candidates: [{ finishReason: 'NOT_SAFETY' }] }))
+  t.notOk(isSafetyBlock(undefined))
+  t.strictSame(translateProviderError({ status: 400, body: { error: { message: 'Maximum context length is 8192 tokens, you requested 9000 tokens' } } }).details,
+    { upstream: { status: 400 }, requested_tokens: 9000, max_context_tokens: 8192 })
+  t.strictSame(translateProviderError({ status: 400, body: { error: { message: 'max_tokens: 9000 tokens > 4096' } } }).details,
+    { upstream: { status: 400 }, param: 'max_tokens' }, 'numbers in a message that is not about the context are not read as such')
+  t.strictSame(translateProviderError({ status: 400, body: { error: { message: 'Extra inputs are not permitted' } } }),
+    { code: 'unknown_field', details: { upstream: { status: 400 } } }, 'no field named: no param key at all')
+  for (const [text, redacted] of [['aeyJabcdef.ghijkl', 'aeyJ…'], ['abcdefeyJab.ghijkl', 'abcdefeyJab.ghijkl'], ['abcdefghij.klmnop.eyJ', 'abcdefghij.klmnop.eyJ']]) {
+    t.equal(redactString(text as string), redacted, text as string)
+  }
+  t.equal(parseRetryAfter('Wed, 25 Nov 2026 12:00:30 GMT+0100'), undefined, 'only the HTTP date format')
 })

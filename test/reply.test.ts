@@ -117,6 +117,7 @@ t.test('envelopes: per route, and problem+json by negotiation', async (t) => {
     error: {
       type: 'overloaded_error',
       message: 'Planned or temporary capacity shortage',
+      code: 'service_unavailable',
       details: { retry_after_ms: 2000, error_code: 'service_unavailable', param: null, retryable: true }
     },
     request_id: anthropic.headers['request-id']

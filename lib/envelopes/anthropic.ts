@@ -1,5 +1,7 @@
 // The Anthropic Messages error envelope. @anthropic-ai/sdk reads `error.details.error_code` into
-// `err.errorCode` and the `request-id` header into `err.requestID`.
+// `err.errorCode` and the `request-id` header into `err.requestID`. The code is also `error.code`:
+// clients that keep only `error.type`, `message` and `code` of an Anthropic error (the Vercel AI
+// SDK's Anthropic provider, in stream error events) find it there.
 import { Type } from '@sinclair/typebox'
 import { catalog, type GatewayErrorCode } from '../catalog'
 import { NullableString, stringEnum, type Envelope, type ErrorInstance, type ResolvedEntry } from './envelope'
@@ -26,6 +28,7 @@ export function anthropicSchema<C extends GatewayErrorCode> (codes: readonly C[]
     error: Type.Object({
       type: stringEnum(codes.map((code) => anthropicType(catalog[code]))),
       message: Type.String(),
+      code: stringEnum(codes, 'The catalog code, as in details.error_code'),
       details: Type.Object({
         error_code: stringEnum(codes, 'The catalog code'),
         param: NullableString,
@@ -49,6 +52,7 @@ export const anthropicEnvelope: Envelope = {
     error: {
       type: anthropicType(error.entry),
       message: error.message,
+      code: error.entry.code,
       details: { ...error.details, error_code: error.entry.code, param: error.param, retryable: error.entry.retryable, doc_url: error.docUrl }
     },
     request_id: error.requestId
