@@ -13,7 +13,8 @@ function wantsJson (request: FastifyRequest): boolean {
 
 /** `docUrl`: where the pages say they live (`docsUrl` when set, else this route). */
 // Pages of static text: no scripts, no framing by other sites (clickjacking), no type sniffing.
-const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; " +
+  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 export function registerDocsRoutes (fastify: FastifyInstance, base: string, docUrl: (code: GatewayErrorCode) => string): void {
   const pages = new Map<string, Page>()
@@ -37,9 +38,9 @@ export function registerDocsRoutes (fastify: FastifyInstance, base: string, docU
 
   function send (request: FastifyRequest, reply: FastifyReply, page: Page): FastifyReply {
     reply.header('vary', 'accept').header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff')
-    return wantsJson(request)
-      ? reply.type('application/json; charset=utf-8').send(page.json)
-      : reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_POLICY).header('x-frame-options', 'DENY').send(page.html)
+    if (wantsJson(request)) return reply.type('application/json; charset=utf-8').send(page.json)
+    reply.header('content-security-policy', PAGE_POLICY).header('x-frame-options', 'DENY')
+    return reply.type('text/html; charset=utf-8').send(page.html)
   }
 
   const hidden: FastifySchema & { hide: boolean } = { hide: true } // @fastify/swagger leaves it out of the document

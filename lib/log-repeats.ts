@@ -42,8 +42,8 @@ export function createRepeatedCauses (log: FastifyBaseLogger, intervalMs: number
         seen.delete(key)
         continue
       }
-      log[entry.level]({ code: entry.code, cause: entry.cause, repeated: entry.count, intervalMs, lastRequestId: entry.lastRequestId },
-        `${PREFIX}: ${entry.code}, caused by the same error ${entry.count} more times`)
+      const { code, cause, count, lastRequestId } = entry
+      log[entry.level]({ code, cause, repeated: count, intervalMs, lastRequestId }, `${PREFIX}: ${code}, caused by the same error ${count} more times`)
       entry.count = 0
     }
     if (seen.size === 0 && timer !== undefined) {

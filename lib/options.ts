@@ -123,12 +123,12 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   extraCodes: { valid: (value) => value !== null && typeof value === 'object' && !Array.isArray(value), expected: 'an object of code: { status, message }' },
   docsRoute: { valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value), expected: "a path such as '/errors'" },
   retryJitter: {
-    valid: (value) => value === false || (isPlainObject(value) && isJitter(value as { ratio?: unknown, codes?: unknown })),
+    valid: (value) => value === false || (isPlainObject(value) && isJitter(value as JitterInput)),
     expected: 'false or { ratio?: a number above 0 and at most 1, codes?: an array of code names }',
     default: () => ({})
   },
   logRepeatsMs: {
-    valid: (value) => value === false || (typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 2 ** 31 - 1),
+    valid: (value) => value === false || (Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 2 ** 31 - 1),
     expected: 'false or a whole number of ms from 100 to 2147483647',
     default: () => 10_000
   }
@@ -138,7 +138,9 @@ function isPlainObject (value: unknown): boolean {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-function isJitter ({ ratio, codes }: { ratio?: unknown, codes?: unknown }): boolean {
+interface JitterInput { ratio?: unknown, codes?: unknown }
+
+function isJitter ({ ratio, codes }: JitterInput): boolean {
   return (ratio === undefined || (typeof ratio === 'number' && ratio > 0 && ratio <= 1)) &&
     (codes === undefined || (Array.isArray(codes) && codes.every((code) => typeof code === 'string')))
 }

@@ -81,7 +81,9 @@ function retryJitterOf (option: ResolvedOptions['retryJitter']): RetryJitter | u
   if (option === false) return undefined
   const codes = option.codes ?? SHARED_CAPACITY_CODES
   const unknown = codes.filter((code) => !isGatewayErrorCode(code) || !catalog[code].retryable)
-  if (unknown.length > 0) fail(`option 'retryJitter.codes' has codes that are not retryable catalog codes: ${unknown.join(', ')}`)
+  if (unknown.length > 0) {
+    fail(`option 'retryJitter.codes' has codes that are not retryable catalog codes: ${unknown.join(', ')}`)
+  }
   return { ratio: option.ratio ?? 0.5, codes: new Set(codes) }
 }
 
@@ -131,7 +133,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       if (repeats?.firstOf(code, error, 'error', String(reply.request.id)) === false) return
       reply.log.error({ err: error }, `${PREFIX}: unexpected error, replying ${code}`)
     } else if (isGatewayError(error)) {
-      if (error.cause === undefined || repeats?.firstOf(code, error.cause, 'warn', String(reply.request.id)) === false) return
+      const requestId = String(reply.request.id)
+      if (error.cause === undefined || repeats?.firstOf(code, error.cause, 'warn', requestId) === false) return
       reply.log.warn({ code, err: error.cause }, `${PREFIX}: ${code}, caused by`)
     } else if (code !== 'client_disconnected' && reply.statusCode !== 499) {
       reply.log.info({ code, statusCode: (error as { statusCode?: unknown } | null)?.statusCode }, `${PREFIX}: replying ${code}`)
