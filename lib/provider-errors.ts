@@ -37,12 +37,13 @@ function text (value: unknown): string | undefined {
 // Mistral and FastAPI-based servers send a structured `message`; its text is still what it says.
 function messageText (value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return text(value)
+  // Stryker disable BlockStatement: an empty catch also returns undefined
   try {
     return JSON.stringify(value).slice(0, MAX_MESSAGE)
-  // Stryker disable next-line BlockStatement: an empty catch also returns undefined
   } catch {
     return undefined
   }
+  // Stryker restore BlockStatement
 }
 
 function parse (body: unknown): unknown {
@@ -50,14 +51,15 @@ function parse (body: unknown): unknown {
   const trimmed = body.trimStart()
   // Stryker disable next-line ConditionalExpression: a fast path; JSON.parse refuses the same texts, or finds no object in them
   if (trimmed[0] !== '{' && trimmed[0] !== '[' && trimmed[0] !== '"') return undefined
+  // Stryker disable BlockStatement: an empty catch also returns undefined
   try {
     const value: unknown = JSON.parse(body)
     // xAI has answered with a bare JSON string: the message alone
     return typeof value === 'string' ? { message: value } : value
-  // Stryker disable next-line BlockStatement: an empty catch also returns undefined
   } catch {
     return undefined
   }
+  // Stryker restore BlockStatement
 }
 
 /** The error object of any provider's shape: OpenAI and its kin, Anthropic, Gemini (also as an array), Bedrock, Cohere, Ollama, vLLM. */
@@ -231,12 +233,13 @@ export function translateProviderError (given: ProviderErrorInput | SdkApiErrorL
   // A status that is no HTTP status (missing, a string, `__proto__`'s object) is a provider fault.
   if (!Number.isInteger(input.status) || input.status < 100 || input.status > 599) input.status = 502
   let error: ProviderError | undefined
+  // Stryker disable BlockStatement: `error` is undefined already when the read throws
   try {
     error = readProviderError(input.body)
-  // Stryker disable next-line BlockStatement: `error` is undefined already when the read throws
   } catch {
     error = undefined
   }
+  // Stryker restore BlockStatement
   // AWS names the error in a header: `x-amzn-errortype: ThrottlingException:…`
   const amazon = headerValue(input.headers, 'x-amzn-errortype')?.split(':')[0]
   if (error !== undefined && error.type === undefined) error.type = amazon

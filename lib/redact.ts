@@ -132,9 +132,9 @@ function copyObject (value: object, depth: number, seen: Set<object>): Record<st
     if (count++ >= MAX_KEYS) break // a hostile object of 200,000 keys costs 50 reads, not 200,000
     if (key === '__proto__' || !Object.hasOwn(value, key)) continue
     let item: unknown
+    // Stryker disable BlockStatement: without `continue`, the unread item is undefined and left out all the same
     try {
       item = (value as Record<string, unknown>)[key]
-    // Stryker disable BlockStatement: without `continue`, the unread item is undefined and left out all the same
     } catch {
       continue
     }

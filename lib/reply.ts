@@ -12,7 +12,7 @@ import { toSafeJson } from './redact'
 import { headerSafeId } from './request-id'
 import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
-import { capWait, jitteredWait, type RetryJitter } from './retry-after'
+import { capWait, jitteredWait, noWaitCures, type RetryJitter } from './retry-after'
 import { kReply, kRouteErrorContext, type RequestSlots } from './symbols'
 
 export type { GatewayErrorEvent } from './record'
@@ -107,6 +107,9 @@ export function createSender (options: SenderOptions): Sender {
     const route = routeOf(request)
     code = checkDeclared(request, route, code)
     if (code !== requested) rawDetails = undefined
+    // A limit of zero advises no retry: every client that honours waits would sleep for nothing
+    // (Claude Code retried such a 429 for minutes).
+    if (code === 'rate_limit_exceeded' && noWaitCures(rawDetails)) code = 'insufficient_quota'
     // Whatever went wrong, a client that has gone can be told nothing.
     if (reply.raw.destroyed && !reply.raw.writableFinished) code = 'client_disconnected'
     const entry = resolvedEntries[code]

@@ -21,6 +21,19 @@ export function jitteredWait (wait: number, ratio: number): number {
   return Math.min(MAX_RETRY_AFTER_MS, wait + Math.floor(Math.random() * wait * ratio))
 }
 
+/**
+ * Whether the details of a rate limit say that no wait can cure it: a limit of zero. Such a refusal
+ * is no rate limit to retry.
+ */
+export function noWaitCures (details: unknown): boolean {
+  if (details === null || typeof details !== 'object') return false
+  try {
+    return (details as { limit?: unknown }).limit === 0
+  } catch {
+    return false // details that cannot be read are dropped later; the code stands
+  }
+}
+
 /** A wait in ms, rounded up to whole ms and capped; undefined when it is not a usable number. */
 export function capWait (ms: unknown): number | undefined {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.min(Math.ceil(ms), MAX_RETRY_AFTER_MS) : undefined

@@ -133,7 +133,13 @@ else {
     const after = await Promise.all(Array.from({ length: 30 }, (_, i) => send(i % 2 === 0 ? a.url : b.url, chat(key))))
     served += after.filter((response) => response.status === 200).length
     t.equal(served, N, 'exactly the budget, over the outage')
-    const view = await json<{ spent_usd: number }>(await send(b.url, { method: 'GET', path: `/v1/projects/${project}`, key: 'sk-demo-admin' }))
+    // b reconnects on its own schedule (up to 500 ms apart): read once it answers
+    let reply = await send(b.url, { method: 'GET', path: `/v1/projects/${project}`, key: 'sk-demo-admin' })
+    for (let tries = 0; reply.status !== 200 && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      reply = await send(b.url, { method: 'GET', path: `/v1/projects/${project}`, key: 'sk-demo-admin' })
+    }
+    const view = await json<{ spent_usd: number }>(reply)
     t.equal(Math.round(view.spent_usd * 100), N, 'spent once per served request')
   })
 }

@@ -106,3 +106,20 @@ t.test('logRepeatsMs: false logs every occurrence; past 1,000 causes, new ones a
     await t.rejects(appWith(t, { logRepeatsMs }), /option 'logRepeatsMs' must be false or a whole number of ms/)
   }
 })
+
+t.test('a rate limit of zero is insufficient_quota, not retried', async (t) => {
+  const app = await appWith(t)
+  app.get('/zero', async () => { throw new GatewayError('rate_limit_exceeded', { limit: 0, retry_after_ms: 59_000 }) })
+  for (const url of ['/zero']) {
+    const reply = await app.inject({ url })
+    t.equal(reply.statusCode, 429)
+    const body = reply.json() as { error: { code: string, retryable: boolean } }
+    t.equal(body.error.code, 'insufficient_quota', `${url}: insufficient_quota`)
+    t.equal(body.error.retryable, false)
+    t.equal(reply.headers['x-should-retry'], 'false', `${url}: no retry advised`)
+    t.equal(reply.headers['retry-after'], undefined, `${url}: no wait to sleep`)
+    t.equal(validateBody('openai', 'insufficient_quota', body), null)
+  }
+  const plain = await app.inject({ url: '/busy/rate_limit_exceeded/3600000' })
+  t.equal((plain.json() as Waited).error.code, 'rate_limit_exceeded', 'a limit above zero is a rate limit, however long its wait')
+})

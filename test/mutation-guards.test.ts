@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { maskSecret, redactString, toSafeJson } from '../lib/redact'
 import { isSafetyBlock, readProviderError, statusOfError, translateProviderError } from '../lib/provider-errors'
 import { headerValue, parseDuration, providerWait } from '../lib/provider-waits'
-import { capWait, jitteredWait, MAX_RETRY_AFTER_MS, parseRetryAfter, parseRetryAfterMs } from '../lib/retry-after'
+import { capWait, jitteredWait, MAX_RETRY_AFTER_MS, noWaitCures, parseRetryAfter, parseRetryAfterMs } from '../lib/retry-after'
 import { gatewayGenReqId, headerSafeId, SEQUENTIAL_ID } from '../lib/request-id'
 import { compose, composedPatterns, followedWithin, precededWithin } from '../lib/patterns'
 import type { IncomingMessage } from 'node:http'
@@ -442,4 +442,24 @@ t.test('the edges the first mutation run found unguarded', async (t) => {
     t.equal(redactString(text as string), redacted, text as string)
   }
   t.equal(parseRetryAfter('Wed, 25 Nov 2026 12:00:30 GMT+0100'), undefined, 'only the HTTP date format')
+})
+
+t.test('a wait is stated only for the codes that wait', async (t) => {
+  for (const status of [500, 400, 404]) {
+    const translated = translateProviderError({ status, headers: { 'retry-after': '3' }, body: { error: { message: 'x' } } })
+    t.notOk('retry_after_ms' in translated.details, `${status} ${translated.code}: no wait`)
+  }
+})
+
+t.test('noWaitCures: a limit of zero', async (t) => {
+  t.ok(noWaitCures({ limit: 0 }))
+  t.ok(noWaitCures({ limit: 0, retry_after_ms: 100 }))
+  t.notOk(noWaitCures({ retry_after_ms: MAX_RETRY_AFTER_MS + 1 }), 'a long wait is still a wait (capped at 59 s)')
+  t.notOk(noWaitCures({ limit: 1, retry_after_ms: 1000 }))
+  t.notOk(noWaitCures({ limit: '0' }), 'a number only')
+  t.notOk(noWaitCures({}))
+  t.notOk(noWaitCures(null))
+  t.notOk(noWaitCures(undefined))
+  t.notOk(noWaitCures('limit 0'))
+  t.notOk(noWaitCures({ get limit () { throw new Error('hostile') } }), 'details that cannot be read')
 })

@@ -204,9 +204,9 @@ t.test('replies sent before the handler runs carry the request id too: a CORS pr
 
 t.test('incomplete details leave the catalog message as it is', async (t) => {
   const app = Fastify()
-  await app.register(gatewayErrors, { checkDetails: false })
+  await app.register(gatewayErrors, { checkDetails: false, retryJitter: false })
   app.get('/a', async (_request, reply) => reply.gatewayError('context_length_exceeded', { requested_tokens: 5000 } as never))
-  app.get('/b', async (_request, reply) => reply.gatewayError('rate_limit_exceeded', { retry_after_ms: 60_000 }))
+  app.get('/b', async (_request, reply) => reply.gatewayError('service_unavailable', { retry_after_ms: 60_000 }))
   await app.ready()
   t.teardown(() => app.close())
   const a = (await app.inject('/a')).json()

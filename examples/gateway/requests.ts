@@ -63,7 +63,7 @@ export const requests: Record<string, ExampleRequest> = {
   platform_keys_unavailable: { ...chat({ model: 'demo-byok' }), note: 'a model the gateway has no key for' },
   provider_blocked: { ...chat({ model: 'demo-basic', provider: { ignore: ['gamma'] } }), note: 'every provider of the model blocked' },
   provider_not_in_allowlist: { ...chat({ model: 'demo-basic', provider: { only: ['alpha'] } }), note: 'an allowlist without the model\'s providers' },
-  rate_limit_exceeded: { ...chat({ model: 'demo-chat' }), key: 'sk-demo-limited', note: 'a key throttled to zero requests' },
+  rate_limit_exceeded: { ...chat({ model: 'demo-limited' }), note: 'a provider that rate-limits (429, retry after 100 ms)' },
   reasoning_not_supported: { ...chat({ model: 'demo-basic', reasoning_effort: 'high' }), note: 'reasoning on a model without it' },
   required_params_not_supported: { ...chat({ model: 'demo-basic', logprobs: true, provider: { require_parameters: true } }), note: 'logprobs required, no provider honours them' },
   resource_not_found: { method: 'GET', path: '/v1/projects/proj-missing', note: 'a project that does not exist' },

@@ -1,5 +1,5 @@
 // Fake providers on 127.0.0.1, each behaving as its name says: ok, garbage, hang, stream-fails,
-// slow-stream (its tokens 300 ms apart).
+// slow-stream (its tokens 300 ms apart), limited (a 429 with a wait of 100 ms, every time).
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -26,6 +26,10 @@ export function startUpstreams (): Promise<Upstreams> {
       try { body = JSON.parse(raw) } catch {}
       const model = body.model ?? 'demo'
       if (behaviour === 'hang') return // never answers
+      if (behaviour === 'limited') {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '100' })
+        return res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }))
+      }
       if (behaviour === 'garbage') {
         res.writeHead(200, { 'content-type': 'text/html' })
         return res.end('<html><body>502 Bad Gateway <!-- upstream-internal-trace --></body></html>')
