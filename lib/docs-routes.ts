@@ -37,7 +37,8 @@ export function registerDocsRoutes (fastify: FastifyInstance, base: string, docU
   }
 
   function send (request: FastifyRequest, reply: FastifyReply, page: Page): FastifyReply {
-    reply.header('vary', 'accept').header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff')
+    reply.header('vary', 'accept').header('cache-control', 'public, max-age=300')
+    reply.header('x-content-type-options', 'nosniff')
     if (wantsJson(request)) return reply.type('application/json; charset=utf-8').send(page.json)
     reply.header('content-security-policy', PAGE_POLICY).header('x-frame-options', 'DENY')
     return reply.type('text/html; charset=utf-8').send(page.html)

@@ -43,7 +43,8 @@ export function createRepeatedCauses (log: FastifyBaseLogger, intervalMs: number
         continue
       }
       const { code, cause, count, lastRequestId } = entry
-      log[entry.level]({ code, cause, repeated: count, intervalMs, lastRequestId }, `${PREFIX}: ${code}, caused by the same error ${count} more times`)
+      const line = `${PREFIX}: ${code}, caused by the same error ${count} more times`
+      log[entry.level]({ code, cause, repeated: count, intervalMs, lastRequestId }, line)
       entry.count = 0
     }
     if (seen.size === 0 && timer !== undefined) {

@@ -128,7 +128,7 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
     default: () => ({})
   },
   logRepeatsMs: {
-    valid: (value) => value === false || (Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 2 ** 31 - 1),
+    valid: (value) => value === false || (Number.isInteger(value) && (value as number) >= 100 && (value as number) < 2 ** 31),
     expected: 'false or a whole number of ms from 100 to 2147483647',
     default: () => 10_000
   }

@@ -49,7 +49,7 @@ function messageText (value: unknown): string | undefined {
 function parse (body: unknown): unknown {
   if (typeof body !== 'string') return body
   const trimmed = body.trimStart()
-  // Stryker disable next-line ConditionalExpression: a fast path; JSON.parse refuses the same texts, or finds no object in them
+  // Stryker disable next-line ConditionalExpression: a fast path; JSON.parse finds no object in these
   if (trimmed[0] !== '{' && trimmed[0] !== '[' && trimmed[0] !== '"') return undefined
   // Stryker disable BlockStatement: an empty catch also returns undefined
   try {
@@ -106,7 +106,8 @@ const EXCEEDS = /exceeds? /gi
 const PER_MINUTE = /per.?minute/i
 
 function perMinuteTooLarge (words: string): boolean {
-  return TOO_LARGE.test(words) || followedWithin(words, REQUESTED, LIMIT_NUMBER, 112) || followedWithin(words, EXCEEDS, PER_MINUTE, 70)
+  return TOO_LARGE.test(words) || followedWithin(words, REQUESTED, LIMIT_NUMBER, 112) ||
+    followedWithin(words, EXCEEDS, PER_MINUTE, 70)
 }
 const UNKNOWN_PARAM = anyOf([
   'unrecognized request argument', 'unknown (?:parameter|field|argument)', 'extra (?:inputs|fields) (?:are )?not permitted',
@@ -125,7 +126,8 @@ const CAPABILITIES: Array<[RegExp, RegExp | undefined, GatewayErrorCode]> = [
 
 function capabilityOf (message: string): GatewayErrorCode | undefined {
   for (const [anywhere, named, code] of CAPABILITIES) {
-    if (anywhere.test(message) || (named !== undefined && precededWithin(message, NOT_SUPPORTED, named, 90))) return code
+    const namedBefore = named !== undefined && precededWithin(message, NOT_SUPPORTED, named, 90)
+    if (anywhere.test(message) || namedBefore) return code
   }
   return undefined
 }
@@ -171,9 +173,9 @@ function classify (status: number, given: ProviderError | undefined, wait: numbe
   // A documentation link is no wording of the error ("…#max-tokens-and-context-window-size")
   // Stryker disable next-line StringLiteral: a link replaced by a space or by nothing leaves the same phrases
   const error = given === undefined ? undefined : { ...given, message: given.message.replace(URL, ' ') }
-  // Stryker disable next-line StringLiteral: a placeholder for a missing field, or another separator, matches no phrase looked for
+  // Stryker disable next-line StringLiteral: a placeholder or another separator matches no phrase
   const words = error === undefined ? '' : `${error.type ?? ''} ${error.code ?? ''} ${error.reasons.join(' ')} ${error.message}`
-  // Stryker disable next-line StringLiteral: the reasons of a missing error, or joined otherwise, match no phrase either
+  // Stryker disable next-line StringLiteral: reasons joined otherwise match no phrase either
   if (status === 401 || status === 403 || /api.?key.?invalid|invalid.?api.?key|permission.?denied|unauthenticated/i.test(error?.reasons.join(' ') ?? '')) {
     // The provider rejected the gateway's own key or account: not the caller's key.
     if (status === 403 && FILTER.test(words)) return 'content_filtered'
@@ -265,7 +267,7 @@ export function translateProviderError (given: ProviderErrorInput | SdkApiErrorL
 }
 
 // Keyed by provider text: no prototype, so `constructor` or `__proto__` finds nothing.
-const STATUS_BY_NAME: Readonly<Record<string, number | undefined>> = Object.assign(Object.create(null) as Record<string, number>, {
+const STATUS_BY_NAME: Readonly<Record<string, number | undefined>> = Object.assign(Object.create(null) as object, {
   INVALID_ARGUMENT: 400,
   FAILED_PRECONDITION: 400,
   UNAUTHENTICATED: 401,
@@ -292,7 +294,8 @@ export function statusOfError (error: unknown): number {
 
 /** Whether a parsed 200 body is a refusal by the provider's safety system (Gemini's SAFETY blocks). */
 export function isSafetyBlock (body: unknown): boolean {
-  const { promptFeedback, candidates } = (body ?? {}) as { promptFeedback?: { blockReason?: unknown }, candidates?: unknown }
+  type Reply = { promptFeedback?: { blockReason?: unknown }, candidates?: unknown }
+  const { promptFeedback, candidates } = (body ?? {}) as Reply
   if (typeof promptFeedback?.blockReason === 'string') return true
   return Array.isArray(candidates) && candidates.length > 0 &&
     candidates.every((candidate) => SAFETY_STOPS.test(String((candidate as { finishReason?: unknown } | null)?.finishReason)))

@@ -136,7 +136,8 @@ export function createSender (options: SenderOptions): Sender {
     let wait: number | undefined
     if (details !== undefined && entry.retryable) {
       wait = capWait(details.retry_after_ms)
-      if (wait !== undefined && options.jitter?.codes.has(code) === true) wait = jitteredWait(wait, options.jitter.ratio)
+      const jitter = options.jitter
+      if (wait !== undefined && jitter?.codes.has(code) === true) wait = jitteredWait(wait, jitter.ratio)
       if (wait !== undefined && wait !== details.retry_after_ms) details = { ...details, retry_after_ms: wait }
     }
     const routeEnvelope = route === null ? options.envelope : route.envelope

@@ -35,7 +35,7 @@ function newRequestId (): string {
 export interface GatewayGenReqIdOptions {
   /** A header a trusted proxy sets (`x-request-id`, `traceparent`'s id…): its value is the id when it is one. */
   header: string
-  /** Whether this request came through that proxy (by default, every request: set it unless only the proxy can reach the server). */
+  /** Whether this request came through that proxy (default: every request; set it unless only the proxy reaches the server). */
   trust?: (request: IncomingMessage) => boolean
 }
 
@@ -45,13 +45,18 @@ export interface GatewayGenReqIdOptions {
  * unprintable. Use it with `requestIdHeader: false`, so that Fastify does not take the header itself.
  */
 function createGatewayGenReqId (options: GatewayGenReqIdOptions): (request: IncomingMessage) => string {
-  if (typeof options?.header !== 'string' || options.header === '') throw new TypeError('createGatewayGenReqId: header must be a header name')
-  if (options.trust !== undefined && typeof options.trust !== 'function') throw new TypeError('createGatewayGenReqId: trust must be a function')
+  if (typeof options?.header !== 'string' || options.header === '') {
+    throw new TypeError('createGatewayGenReqId: header must be a header name')
+  }
+  if (options.trust !== undefined && typeof options.trust !== 'function') {
+    throw new TypeError('createGatewayGenReqId: trust must be a function')
+  }
   const header = options.header.toLowerCase()
   const trust = options.trust
   return function gatewayGenReqIdFromHeader (request) {
     const value = request.headers[header]
-    if (typeof value === 'string' && SAFE_HEADER_VALUE.test(value) && (trust === undefined || trust(request))) return value
+    const safe = typeof value === 'string' && SAFE_HEADER_VALUE.test(value)
+    if (safe && (trust === undefined || trust(request))) return value
     return newRequestId()
   }
 }

@@ -48,7 +48,8 @@ const CLIENT_ERROR_RESPONSE = (() => {
 export function gatewayClientErrorHandler (error: NodeJS.ErrnoException, socket: Duplex): void {
   // Node keeps the response being written on its socket; no public API says whether there is one.
   const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage
-  if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable && (inFlight === undefined || inFlight === null)) {
+  const writable = error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable
+  if (writable && (inFlight === undefined || inFlight === null)) {
     socket.write(CLIENT_ERROR_RESPONSE)
   }
   socket.destroy(error)
