@@ -12,7 +12,7 @@ import { toSafeJson } from './redact'
 import { headerSafeId } from './request-id'
 import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
-import { capWait, jitteredWait, noWaitCures, type RetryJitter } from './retry-after'
+import { capWait, jitteredWait, noWaitCures, waitTooLong, type RetryJitter } from './retry-after'
 import { kReply, kRouteErrorContext, type RequestSlots } from './symbols'
 
 export type { GatewayErrorEvent } from './record'
@@ -112,7 +112,7 @@ export function createSender (options: SenderOptions): Sender {
     if (code === 'rate_limit_exceeded' && noWaitCures(rawDetails)) code = 'insufficient_quota'
     // Whatever went wrong, a client that has gone can be told nothing.
     if (reply.raw.destroyed && !reply.raw.writableFinished) code = 'client_disconnected'
-    const entry = resolvedEntries[code]
+    let entry = resolvedEntries[code]
     if (options.onGatewayError !== undefined || entry.status === 0) record(reply, entry, error)
     if (entry.status === 0) return undefined
 
@@ -132,9 +132,12 @@ export function createSender (options: SenderOptions): Sender {
         message = entry.plainMessage
       }
     }
-    // One wait, the same in the details and in the headers; none for a code not worth retrying.
+    // One wait, the same in the details and in the headers; none for a code not worth retrying, and
+    // no retry advised when the wait asked for is longer than any client sleeps (the details say when).
     let wait: number | undefined
-    if (details !== undefined && entry.retryable) {
+    if (details !== undefined && entry.retryable && waitTooLong(details)) {
+      entry = entry.unretryable
+    } else if (details !== undefined && entry.retryable) {
       wait = capWait(details.retry_after_ms)
       const jitter = options.jitter
       if (wait !== undefined && jitter?.codes.has(code) === true) wait = jitteredWait(wait, jitter.ratio)

@@ -3,9 +3,11 @@ import { catalog, codes, type GatewayErrorCode } from './catalog'
 import type { ResolvedEntry } from './envelopes'
 import { messageFor } from './message'
 
+type Mutable = { -readonly [K in keyof ResolvedEntry]: ResolvedEntry[K] }
+
 function resolve (code: GatewayErrorCode): ResolvedEntry {
   const entry = catalog[code]
-  return Object.freeze({
+  const resolved = {
     code,
     status: entry.status,
     message: entry.message,
@@ -15,7 +17,15 @@ function resolve (code: GatewayErrorCode): ResolvedEntry {
     retryable: entry.retryable,
     overload: entry.overload,
     shouldRetry: entry.retryable ? 'true' : 'false'
-  })
+  } as Mutable
+  if (entry.retryable) {
+    const unretryable: Mutable = { ...resolved, retryable: false, shouldRetry: 'false' }
+    unretryable.unretryable = unretryable
+    resolved.unretryable = Object.freeze(unretryable)
+  } else {
+    resolved.unretryable = resolved
+  }
+  return Object.freeze(resolved)
 }
 
 // No prototype: `resolvedEntries[anything]` is an entry or undefined, never Object.prototype's members.

@@ -4,6 +4,13 @@
 // a longer one would be replaced by their own short backoff. So the longest wait we state is 59 s.
 export const MAX_RETRY_AFTER_MS = 59_000
 
+/**
+ * The longest wait a retry is advised for. A minute's window still counts (stated as 59 s); a longer
+ * wait is beyond what clients sleep through, so retrying would fail again: no retry is advised and
+ * only the details say when.
+ */
+export const LONGEST_ADVISED_WAIT_MS = 60_000
+
 /** Codes whose wait is for capacity every client shares: their waits get jitter by default. */
 export const SHARED_CAPACITY_CODES = ['service_unavailable', 'model_unavailable', 'no_provider_available'] as const
 
@@ -32,6 +39,12 @@ export function noWaitCures (details: unknown): boolean {
   } catch {
     return false // details that cannot be read are dropped later; the code stands
   }
+}
+
+/** Whether the details ask for a wait longer than any client sleeps through. */
+export function waitTooLong (details: Record<string, unknown>): boolean {
+  const asked = details.retry_after_ms
+  return typeof asked === 'number' && asked > LONGEST_ADVISED_WAIT_MS
 }
 
 /** A wait in ms, rounded up to whole ms and capped; undefined when it is not a usable number. */

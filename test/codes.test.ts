@@ -90,7 +90,8 @@ t.test('specific messages and headers', async (t) => {
   const app = await buildApp({}, (app) => {
     app.get('/ctx', async (_request, reply) => reply.gatewayError('context_length_exceeded', { requested_tokens: 200000, max_context_tokens: 128000, model: 'gpt-x' }))
     app.get('/rate', async () => { throw new GatewayError('rate_limit_exceeded', { retry_after_ms: 1500, limit: 60 }) })
-    app.get('/long-wait', async (_request, reply) => reply.gatewayError('service_unavailable', { retry_after_ms: 3_600_000 }))
+    app.get('/long-wait', async (_request, reply) => reply.gatewayError('service_unavailable', { retry_after_ms: 60_000 }))
+    app.get('/hour-wait', async (_request, reply) => reply.gatewayError('rate_limit_exceeded', { retry_after_ms: 3_600_000 }))
     app.get('/budget', async (_request, reply) => reply.gatewayError('budget_exhausted', { scope: 'project', limit_usd: 100, retry_after_ms: 1000 } as never))
     app.get('/param', async (_request, reply) => reply.gatewayError('missing_required_parameter', { param: 'messages[0].role' }))
   })
@@ -108,9 +109,18 @@ t.test('specific messages and headers', async (t) => {
   t.equal(res.json().error.message, 'Requests-per-minute cap hit: limit 60 per minute')
 
   res = await app.inject('/long-wait')
-  t.equal(res.headers['retry-after-ms'], '59000', 'capped under 60 s, the longest wait the SDKs honour')
+  t.equal(res.headers['retry-after-ms'], '59000', 'a minute: capped under 60 s, the longest wait the SDKs honour')
   t.equal(res.headers['retry-after'], '59')
+  t.equal(res.headers['x-should-retry'], 'true')
   t.equal(MAX_RETRY_AFTER_MS, 59_000)
+
+  res = await app.inject('/hour-wait')
+  t.equal(res.statusCode, 429)
+  t.equal(res.json().error.code, 'rate_limit_exceeded', 'the code stands: the limit does come back')
+  t.equal(res.headers['x-should-retry'], 'false', 'an hour away: beyond any client\'s wait, no retry advised')
+  t.equal(res.json().error.retryable, false)
+  t.notOk(res.headers['retry-after'], 'no wait to sleep through')
+  t.equal(res.json().error.details.retry_after_ms, 3_600_000, 'the details say when')
 
   res = await app.inject('/budget')
   t.equal(res.statusCode, 429)

@@ -15,6 +15,8 @@ export interface ResolvedEntry {
   readonly retryable: boolean
   readonly overload: boolean
   readonly shouldRetry: 'true' | 'false'
+  /** This entry when no retry is advised although the code is retryable: its wait is beyond any client's. */
+  readonly unretryable: ResolvedEntry
 }
 
 /** What varies per reply. `details` is already a redacted, JSON-safe copy. */

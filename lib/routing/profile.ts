@@ -37,7 +37,7 @@ export function estimateTokens (value: unknown): number {
   try {
     text = typeof value === 'string' ? value : JSON.stringify(value ?? '')
   } catch {
-    // a structure nested deeper than the stack (JSON.parse accepts it, JSON.stringify cannot)
+    // a structure nested deeper than this Node's JSON.stringify reaches (JSON.parse accepted it)
     throw new GatewayError('invalid_request', { reason: 'the request is nested too deeply' })
   }
   return Math.ceil(text.length / 4)
