@@ -2,7 +2,7 @@
 // it was waiting for is cancelled, and client_disconnected is recorded once.
 //
 // The signal is the response's 'close' before it has finished: it works for every method. The
-// request's own 'close' (and Fastify's onRequestAbort) does not: on Node 20 it fires as soon as a
+// request's own 'close' (and Fastify's onRequestAbort) does not: on Node 20 to 26 it fires as soon as a
 // POST body has been read, long before the client leaves.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'

@@ -145,7 +145,7 @@ t.test('trackDisconnects: false — no per-request hooks; request.abortSignal st
   t.same(await fine.json(), { aborted: false }, 'a request that completes is not aborted')
 })
 
-t.test('a POST whose client is still waiting is not aborted (Fastify\'s own request.signal is, on Node 20)', async (t) => {
+t.test('a POST whose client is still waiting is not aborted (Fastify\'s own request.signal is, on Node 20 to 26)', async (t) => {
   const app = await buildApp({}, (app) => {
     app.post('/slow', async (request) => {
       const ours = request.abortSignal
@@ -160,7 +160,7 @@ t.test('a POST whose client is still waiting is not aborted (Fastify\'s own requ
   const response = await fetch(`http://127.0.0.1:${port}/slow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m"}' })
   const body = await response.json() as { ours: boolean, fastifys: boolean }
   t.equal(body.ours, false, 'request.abortSignal: not aborted while the client waits')
-  t.comment(`Fastify ${app.version}'s request.signal aborted: ${body.fastifys} (it listens to the request's 'close', which Node 20 emits once the body is read)`)
+  t.comment(`Fastify ${app.version}'s request.signal aborted: ${body.fastifys} (it listens to the request's 'close', which Node 20 to 26 emit once the body is read)`)
 })
 
 t.test('a kept-alive connection: a client that leaves during its second request is seen; one that leaves between requests is not', async (t) => {

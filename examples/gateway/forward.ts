@@ -11,6 +11,7 @@ export interface Upstream {
 
 export interface ChatCompletion {
   choices: Array<{ message: { content: string } }>
+  usage?: { prompt_tokens?: number, completion_tokens?: number, total_tokens?: number }
 }
 
 export interface OpenedStream {

@@ -27,11 +27,24 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, 
     const provider = pick(profile)
     const messages = [{ role: 'user', content: JSON.stringify(request.body.input) }]
     const completion = await billing.charged(request, plan, () => forwarder.complete(request, provider, { model: request.body.model, messages }))
+    // A Responses API object as clients parse it (the AI SDK's OpenAI provider checks every field here).
+    const usage = completion.usage
     return {
-      id: 'resp-demo',
+      id: `resp_${request.id}`,
       object: 'response',
+      created_at: Math.floor(Date.now() / 1000),
+      status: 'completed',
       model: request.body.model,
-      output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: completion.choices[0]?.message.content }] }]
+      error: null,
+      incomplete_details: null,
+      output: [{
+        type: 'message',
+        id: `msg_${request.id}`,
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: completion.choices[0]?.message.content ?? '', annotations: [] }]
+      }],
+      usage: { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0, total_tokens: usage?.total_tokens ?? 0 }
     }
   })
 
