@@ -58,7 +58,22 @@ async function gateway (kind, upstream) {
   const { default: gatewayErrors, fetchUpstream } = require('../dist/main.js')
   const app = Fastify()
   const init = (request) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) })
-  if (kind === 'plugin' || kind === 'bare-upstream') {
+  if (kind === 'plugin-attempts') {
+    // the same calls through the attempt loop, one candidate that succeeds at once (as routed)
+    const { attemptCandidates } = require('../dist/upstream-entry.js')
+    const candidates = [{ name: 'bench' }]
+    await app.register(gatewayErrors)
+    app.post('/*', async (request, reply) => {
+      const { result } = await attemptCandidates(candidates, (provider, { signal }) =>
+        fetchUpstream(`${upstream}${request.url}`, { ...init(request), provider: provider.name, timeoutMs: 10_000, raw: true, signal }), { signal: request.abortSignal, reply })
+      return reply.header('content-type', 'text/event-stream').send(result.stream)
+    })
+    app.post('/json', async (request, reply) => {
+      const { result } = await attemptCandidates(candidates, (provider, { signal }) =>
+        fetchUpstream(`${upstream}/json`, { ...init(request), provider: provider.name, timeoutMs: 10_000, signal }), { signal: request.abortSignal, reply })
+      return result.body
+    })
+  } else if (kind === 'plugin' || kind === 'bare-upstream') {
     if (kind === 'plugin') await app.register(gatewayErrors)
     app.post('/*', async (request, reply) => {
       const { stream } = await fetchUpstream(`${upstream}${request.url}`, { ...init(request), provider: 'bench', timeoutMs: 10_000, raw: true, signal: request.abortSignal })

@@ -2,7 +2,7 @@
 // tests are all derived from this object; adding an entry here is the whole change.
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
 import {
-  Field, Provider, RetryAfter, Routing,
+  Attempts, Field, Provider, RetryAfter, Routing,
   fieldSubject, modelSubject, providerSubject, quote
 } from './details'
 
@@ -64,7 +64,7 @@ export function entry<const S extends number, P extends TProperties = {}> (spec:
     type: spec.type ?? defaultType(spec.status),
     param: spec.param ?? null,
     overload: spec.overload ?? false,
-    details: Type.Object(spec.details ?? ({} as P)),
+    details: Type.Object({ ...(spec.details ?? ({} as P)), ...Attempts }) as unknown as TObject<P>,
     subject: spec.subject,
     clientWords: spec.clientWords
   }

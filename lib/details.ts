@@ -64,3 +64,29 @@ export function fieldSubject (details: { param: string }): string {
 export function providerSubject (details: { provider?: string }): string | undefined {
   return details.provider === undefined ? undefined : `provider ${quote(details.provider)}`
 }
+
+/** The decisions the attempt loop takes after each attempt (or instead of one). */
+export const attemptDecisions = ['succeeded', 'retried', 'fell_back', 'skipped', 'stopped'] as const
+
+export const AttemptRecordSchema = Type.Object({
+  provider: Type.String({ description: 'The candidate tried (its name)' }),
+  model: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String({ description: 'The catalog code the attempt\'s failure translated to' })),
+  status: Type.Optional(Type.Integer({ description: 'The HTTP status the provider answered with' })),
+  retryable: Type.Optional(Type.Boolean()),
+  wait_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'The wait the provider stated' })),
+  duration_ms: Type.Integer({ minimum: 0 }),
+  decision: Type.Union(attemptDecisions.map((decision) => Type.Literal(decision))),
+  reason: Type.Optional(Type.String({ description: 'Why the decision was taken' }))
+}, { $id: 'GatewayAttempt' })
+
+/** Every error's details may carry the attempts that led to it (the attempt loop's ledger). */
+export const Attempts = {
+  attempts: Type.Optional(Type.Array(Type.Omit(AttemptRecordSchema, ['$id']), {
+    maxItems: 32,
+    description: 'Each provider attempt, retry, fallback and skip that led to this error, in order'
+  }))
+} satisfies TProperties
+
+/** Details every code may carry: documented once, not in each code's list. */
+export const commonDetailNames: ReadonlySet<string> = new Set(Object.keys(Attempts))

@@ -2,6 +2,7 @@
 // JSON when asked) and what `doc_url` links to. The SDK classes are the ones the conformance tests
 // see each SDK raise.
 import { catalog, codes, type GatewayErrorCode } from './catalog'
+import { commonDetailNames } from './details'
 import { envelopes } from './envelopes'
 import { anthropicType } from './envelopes/anthropic'
 import { exampleBody } from './schemas'
@@ -82,7 +83,8 @@ export function errorReference (code: GatewayErrorCode, docUrl: string): ErrorRe
     retry: retryText(code),
     param: entry.param,
     remedy: sendable ? remedyFor(code) : 'Nothing: it is recorded for the operator, never sent.',
-    details: Object.keys(entry.details.properties).map((name) => ({ name, required: required.has(name) })),
+    details: Object.keys(entry.details.properties).filter((name) => !commonDetailNames.has(name))
+      .map((name) => ({ name, required: required.has(name) })),
     sdk: {
       openai: sendable ? OPENAI_CLASS[entry.status] ?? (entry.status >= 500 ? 'InternalServerError' : 'APIError') : '',
       anthropic: sendable ? ANTHROPIC_CLASS[entry.status] ?? (entry.status >= 500 ? 'InternalServerError' : 'APIError') : '',

@@ -1,5 +1,6 @@
 // The catalog as a Markdown table, for READMEs and docs sites: generated, never written by hand.
 import { catalog, codes } from './catalog'
+import { commonDetailNames } from './details'
 import { anthropicType } from './envelopes/anthropic'
 
 function cell (text: string): string {
@@ -10,6 +11,7 @@ export function catalogTable (): string {
   const rows = codes.map((code) => {
     const entry = catalog[code]
     const details = Object.entries(entry.details.properties)
+      .filter(([key]) => !commonDetailNames.has(key))
       .map(([key, schema]) => (entry.details.required ?? []).includes(key) ? `\`${key}\`` : `\`${key}?\``)
       .join(' ')
     const cells = [

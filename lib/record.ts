@@ -2,7 +2,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { PREFIX } from './options'
 import type { GatewayErrorCode } from './catalog'
+import type { AttemptRecord } from './attempts/loop'
 import type { ResolvedEntry } from './envelopes'
+import { isGatewayError } from './gateway-error'
 import { kDisconnectRecorded, kSource, kStartedAt, type RequestSlots, type ResponseSlots } from './symbols'
 import { deliveryOf, type StreamDelivery } from './upstream-events'
 
@@ -24,6 +26,8 @@ export interface GatewayErrorEvent {
    * client left, or the provider failed or stalled midway): what had been forwarded, for billing.
    */
   delivery?: StreamDelivery
+  /** When the error ends an attempt loop (`attemptCandidates`): every attempt, as in `details.attempts`. */
+  attempts?: readonly AttemptRecord[]
 }
 
 export type Recorder = (reply: FastifyReply, entry: ResolvedEntry, error: unknown) => void
@@ -56,6 +60,8 @@ export function createRecorder (onGatewayError: ((event: GatewayErrorEvent) => v
         const delivery = deliveryOf(source, entry.status === 0 ? 'client_disconnected' : 'failed')
         if (delivery !== undefined) event.delivery = delivery
       }
+      const attempts = isGatewayError(error) ? (error.details as { attempts?: unknown } | undefined)?.attempts : undefined
+      if (Array.isArray(attempts)) event.attempts = attempts as AttemptRecord[]
       onGatewayError(event)
     } catch (hookError) {
       request.log.error({ err: hookError }, `${PREFIX}: onGatewayError hook threw`)

@@ -39,7 +39,7 @@ const names = Object.keys(api).filter((name) => name !== 'default' && name !== '
 
 t.test('the tarball: dist/ and its entry points, no source maps to files it lacks', async (t) => {
   const files = packed.files.map((file) => file.path)
-  t.ok(files.includes('dist/main.js') && files.includes('dist/main.d.ts') && files.includes('dist/routing/index.js'))
+  t.ok(files.includes('dist/main.js') && files.includes('dist/main.d.ts') && files.includes('dist/routing/index.js') && files.includes('dist/upstream-entry.js'))
   t.notOk(files.some((file) => file.startsWith('lib/') || file.startsWith('test/')), 'no sources or tests')
   for (const file of files.filter((f) => f.endsWith('.js'))) {
     const map = /\/\/# sourceMappingURL=(.+)$/m.exec(readFileSync(join(unpacked, file), 'utf8'))?.[1]
@@ -74,7 +74,8 @@ function project ({ name, type, compilerOptions, files }: Project): string {
 const quickStart = /## Quick start[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string
 const namedImports = (from: string) => `import gatewayErrors, { ${names.join(', ')} } from '${from}'
 import { routeRequest, selectProvider, profileFromChatCompletion, CapabilityRoutingError } from 'fastify-gateway-errors/routing'
-const values: Record<string, unknown> = { gatewayErrors, ${names.join(', ')}, routeRequest, selectProvider, profileFromChatCompletion, CapabilityRoutingError }
+import { attemptCandidates, attemptPolicy, fetchUpstream as fetchUpstreamFromSubpath } from 'fastify-gateway-errors/upstream'
+const values: Record<string, unknown> = { gatewayErrors, ${names.join(', ')}, routeRequest, selectProvider, profileFromChatCompletion, CapabilityRoutingError, attemptCandidates, attemptPolicy, fetchUpstreamFromSubpath }
 console.log(JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v]))))
 `
 const negative = `import Fastify from 'fastify'
@@ -138,11 +139,14 @@ t.test('TypeScript CommonJS: import = require(), as the README says', async (t) 
       'main.ts': `import Fastify from 'fastify'
 import gatewayErrors = require('fastify-gateway-errors')
 import routing = require('fastify-gateway-errors/routing')
+import upstream = require('fastify-gateway-errors/upstream')
+const ledger: upstream.AttemptRecord[] = []
+void ledger
 const app = Fastify()
 app.register(gatewayErrors)
 app.get('/', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
 app.inject('/').then(async (res) => {
-  console.log(res.statusCode, res.json().error.code, typeof gatewayErrors.GatewayError, typeof routing.routeRequest)
+  console.log(res.statusCode, res.json().error.code, typeof gatewayErrors.GatewayError, typeof routing.routeRequest, typeof upstream.attemptCandidates)
   await app.close()
 })
 `
@@ -150,7 +154,7 @@ app.inject('/').then(async (res) => {
   })
   const compiled = run(process.execPath, [tsc, '-p', '.'], dir)
   t.equal(compiled.code, 0, compiled.out)
-  t.equal(run(process.execPath, [join(dir, 'out', 'main.js')], dir).out.trim(), '404 model_not_found function function')
+  t.equal(run(process.execPath, [join(dir, 'out', 'main.js')], dir).out.trim(), '404 model_not_found function function function')
 })
 
 t.test('JavaScript ESM and CommonJS at run time', async (t) => {
@@ -165,17 +169,18 @@ t.test('JavaScript ESM and CommonJS at run time', async (t) => {
 const gatewayErrors = require('fastify-gateway-errors')
 const { GatewayError } = require('fastify-gateway-errors')
 const { selectProvider } = require('fastify-gateway-errors/routing')
+const { attemptCandidates } = require('fastify-gateway-errors/upstream')
 const app = Fastify()
 app.register(gatewayErrors)
 app.get('/', async () => { throw new GatewayError('upstream_timeout') })
 app.inject('/').then(async (res) => {
-  console.log(res.statusCode, res.json().error.code, gatewayErrors.default === gatewayErrors, typeof selectProvider)
+  console.log(res.statusCode, res.json().error.code, gatewayErrors.default === gatewayErrors, typeof selectProvider, typeof attemptCandidates)
   await app.close()
 })
 `
     }
   })
-  t.equal(run(process.execPath, ['main.js'], cjs).out.trim(), '504 upstream_timeout true function')
+  t.equal(run(process.execPath, ['main.js'], cjs).out.trim(), '504 upstream_timeout true function function')
 })
 
 t.test('the README quick start compiles with --strict in an ESM project and runs as written', async (t) => {

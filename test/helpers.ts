@@ -35,7 +35,9 @@ export async function buildApp (
 
 /** A value for every property of a schema, optional ones included: strings named after their key. */
 export function sample (schema: TSchema, key = 'value'): unknown {
-  const s = schema as { type?: string, properties?: Record<string, TSchema>, items?: TSchema, minimum?: number }
+  const s = schema as { type?: string, properties?: Record<string, TSchema>, items?: TSchema, minimum?: number, const?: unknown, anyOf?: TSchema[] }
+  if (s.const !== undefined) return s.const
+  if (s.anyOf !== undefined) return sample(s.anyOf[0] as TSchema, key)
   switch (s.type) {
     case 'string': return `${key}-1`
     case 'integer':

@@ -8,3 +8,10 @@ t.test('the public values: about a dozen, none undefined', async (t) => {
   t.same(entries.filter(([, value]) => value === undefined).map(([name]) => name), [])
   t.equal(api.default, api.gatewayErrors, 'the default export is the plugin')
 })
+
+t.test('fastify-gateway-errors/upstream: the upstream client and the attempt loop, every value real', async (t) => {
+  const upstream = await import('../lib/upstream-entry')
+  const entries = Object.entries(upstream).filter(([name]) => name !== 'default')
+  t.same(entries.map(([name]) => name).sort(), ['DEFAULT_RULES', 'attemptCandidates', 'attemptPolicy', 'defaultAttemptPolicy', 'fetchUpstream', 'translateProviderError'])
+  t.same(entries.filter(([, value]) => value === undefined).map(([name]) => name), [])
+})

@@ -81,10 +81,8 @@ export function build (options: GatewayOptions) {
     billing,
     forwarder: createForwarder(options.upstreamUrl, options.upstreamTimeoutMs ?? 10_000),
     guard: createGuard(),
-    pick: (profile: RequestProfile) => {
-      const [provider] = routeRequest(profile, modelTable, { sort: profile.limits.maxPrice === undefined ? undefined : 'price' })
-      return provider as ProviderRecord
-    }
+    route: (profile: RequestProfile) =>
+      routeRequest(profile, modelTable, { sort: profile.limits.maxPrice === undefined ? undefined : 'price' }) as ProviderRecord[]
   }
 
   app.register(async function api (app) {

@@ -1,5 +1,6 @@
 // Fake providers on 127.0.0.1, each behaving as its name says: ok, garbage, hang, stream-fails,
-// slow-stream (its tokens 300 ms apart), limited (a 429 with a wait of 100 ms, every time).
+// slow-stream (its tokens 300 ms apart), limited (a 429 with a wait of 100 ms, every time),
+// limited-once (that 429 on every other call), small-context (a window smaller than it claims).
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -17,6 +18,7 @@ export interface Upstreams {
 }
 
 export function startUpstreams (): Promise<Upstreams> {
+  let limitedOnce = 0
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (data) => { raw += data })
@@ -26,7 +28,12 @@ export function startUpstreams (): Promise<Upstreams> {
       try { body = JSON.parse(raw) } catch {}
       const model = body.model ?? 'demo'
       if (behaviour === 'hang') return // never answers
-      if (behaviour === 'limited') {
+      if (behaviour === 'small-context') {
+        res.writeHead(400, { 'content-type': 'application/json' })
+        const message = `This model's maximum context length is 1024 tokens. However, your messages resulted in ${1024 + raw.length} tokens.`
+        return res.end(JSON.stringify({ error: { message, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } }))
+      }
+      if (behaviour === 'limited' || (behaviour === 'limited-once' && limitedOnce++ % 2 === 0)) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '100' })
         return res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }))
       }

@@ -14,6 +14,8 @@ export interface Check {
   param: (profile: RequestProfile) => string | null
   /** A reason when the provider fails the check. */
   reject: (profile: RequestProfile, provider: ProviderDescription) => string | undefined
+  /** For a capability the request asks for: its name in RequestFeatures and ProviderCapabilities. */
+  feature?: Feature
 }
 
 const field = (name: string) => () => name
@@ -21,7 +23,7 @@ const none = () => null
 const messages = (profile: RequestProfile) => profile.fields?.messages ?? 'messages'
 const reasoning = (profile: RequestProfile) => profile.fields?.reasoning ?? 'reasoning_effort'
 const serves = (provider: ProviderDescription, endpoint: string) => (provider.endpoints ?? ['chat']).includes(endpoint)
-type Feature = {
+export type Feature = {
   [K in keyof RequestFeatures & keyof ProviderCapabilities]: RequestFeatures[K] extends boolean | undefined ? K : never
 }[keyof RequestFeatures & keyof ProviderCapabilities]
 
@@ -31,6 +33,7 @@ function feature (code: GatewayErrorCode, param: Check['param'], name: Feature, 
     code,
     stage: 'features',
     param,
+    feature: name,
     reject: (p, provider) => p.features[name] === true && provider.supports[name] !== true ? `does not support ${what}` : undefined
   }
 }

@@ -7,26 +7,26 @@ import { profileFromChatCompletion, profileFromResponses } from 'fastify-gateway
 import { ChatBody, EmbeddingsBody, ResponsesBody } from '../schemas'
 import type { Services } from './services'
 
-export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { store, billing, forwarder, guard, pick, auth }) => {
+export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { store, billing, forwarder, guard, route, auth }) => {
   app.post('/v1/chat/completions', { schema: { body: ChatBody } }, async (request, reply) => {
     const plan = await billing.admit(request, 'chat')
     // the profile first: it refuses messages nested too deep to read
     const profile = { ...profileFromChatCompletion(request.body), contentFlags: guard.contentFlags(request.body.messages) }
     guard.check(request.body.messages)
-    const provider = pick(profile)
+    const candidates = route(profile)
     if (request.body.stream === true) {
       // billed for what the stream delivers, once it has ended
-      return forwarder.pipe(reply, await billing.chargedStream(request, plan, () => forwarder.stream(request, provider, request.body)))
+      return forwarder.pipe(reply, await billing.chargedStream(request, plan, () => forwarder.stream(request, reply, candidates, request.body)))
     }
-    return billing.charged(request, plan, () => forwarder.complete(request, provider, request.body))
+    return billing.charged(request, plan, () => forwarder.complete(request, reply, candidates, request.body))
   })
 
-  app.post('/v1/responses', { schema: { body: ResponsesBody } }, async (request) => {
+  app.post('/v1/responses', { schema: { body: ResponsesBody } }, async (request, reply) => {
     const plan = await billing.admit(request, 'responses')
     const profile = { ...profileFromResponses(request.body), contentFlags: guard.contentFlags(request.body.input) }
-    const provider = pick(profile)
+    const candidates = route(profile)
     const messages = [{ role: 'user', content: JSON.stringify(request.body.input) }]
-    const completion = await billing.charged(request, plan, () => forwarder.complete(request, provider, { model: request.body.model, messages }))
+    const completion = await billing.charged(request, plan, () => forwarder.complete(request, reply, candidates, { model: request.body.model, messages }))
     // A Responses API object as clients parse it (the AI SDK's OpenAI provider checks every field here).
     const usage = completion.usage
     return {
@@ -50,7 +50,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, 
 
   app.post('/v1/embeddings', { schema: { body: EmbeddingsBody } }, async (request) => {
     await billing.admit(request, 'embeddings')
-    pick({ ...profileFromChatCompletion({ model: request.body.model, messages: [] }), endpoint: 'embeddings' })
+    route({ ...profileFromChatCompletion({ model: request.body.model, messages: [] }), endpoint: 'embeddings' })
     return { object: 'list', data: [] }
   })
 

@@ -17,15 +17,15 @@ function profileFromMessages (body: Messages): RequestProfile {
   return { ...profile, fields: { reasoning: 'thinking' } }
 }
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { billing, forwarder, guard, pick }) => {
+export const messagesRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { billing, forwarder, guard, route }) => {
   app.post('/v1/messages', { schema: { body: MessagesBody }, config: { gatewayErrors: { envelope: 'anthropic' } } }, async (request, reply) => {
     const plan = await billing.admit(request, 'messages')
     const body = request.body
     const profile = { ...profileFromMessages(body), contentFlags: guard.contentFlags(body.messages) }
-    const provider = pick(profile)
+    const candidates = route(profile)
     const messages = [{ role: 'user', content: JSON.stringify(body.messages) }]
     if (body.stream !== true) {
-      const completion = await billing.charged(request, plan, () => forwarder.complete(request, provider, { model: body.model, messages }))
+      const completion = await billing.charged(request, plan, () => forwarder.complete(request, reply, candidates, { model: body.model, messages }))
       return {
         id: 'msg_demo',
         type: 'message',
@@ -37,7 +37,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<Services> = async (app, {
         usage: { input_tokens: 5, output_tokens: 5 }
       }
     }
-    const { stream } = await billing.chargedStream(request, plan, () => forwarder.stream(request, provider, { model: body.model, messages }))
+    const { stream } = await billing.chargedStream(request, plan, () => forwarder.stream(request, reply, candidates, { model: body.model, messages }))
     reply.hijack()
     // reply's own headers carry the request id the plugin set (x-request-id and request-id)
     reply.raw.writeHead(200, { ...reply.getHeaders() as OutgoingHttpHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })

@@ -12,6 +12,6 @@ export interface Services {
   billing: Billing
   forwarder: Forwarder
   guard: Guard
-  /** The provider the plugin's router chooses, or the capability code it throws. */
-  pick: (profile: RequestProfile) => Upstream
+  /** The providers the plugin's router finds able to serve, best first, or the capability code it throws. */
+  route: (profile: RequestProfile) => Upstream[]
 }
