@@ -1,6 +1,10 @@
 // `npm start`: the example gateway on http://127.0.0.1:3000 with its fake upstream providers.
 // REDIS_URL=redis://127.0.0.1:6379 keeps its state in Redis, so several instances (PORT=3001, …)
-// share keys, budgets, quotas, idempotency keys and rate limits.
+// share keys, budgets, quotas, idempotency keys and rate limits. OTEL_EXPORTER_OTLP_ENDPOINT (or
+// GATEWAY_OTEL_CONSOLE=1) turns OpenTelemetry on: see gateway/telemetry.ts.
+import { startTelemetry } from './gateway/telemetry'
+// Telemetry first: its instrumentations patch http and Fastify as they load.
+const stopTelemetry = startTelemetry()
 import { gatewayLogSerializers } from 'fastify-gateway-errors'
 import { build } from './gateway/app'
 import { createRedisStore } from './gateway/store/redis'
@@ -22,6 +26,7 @@ async function main () {
   const close = async () => {
     await app.close()
     await upstreams.close()
+    await stopTelemetry()
     process.exit(0)
   }
   process.once('SIGINT', close)

@@ -12,6 +12,7 @@ import { toSafeJson } from './redact'
 import { headerSafeId } from './request-id'
 import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
+import { markServerSpans } from './telemetry'
 import { capWait, jitteredWait, noWaitCures, waitTooLong, type RetryJitter } from './retry-after'
 import { kReply, kRouteErrorContext, type RequestSlots } from './symbols'
 
@@ -114,6 +115,7 @@ export function createSender (options: SenderOptions): Sender {
     if (reply.raw.destroyed && !reply.raw.writableFinished) code = 'client_disconnected'
     let entry = resolvedEntries[code]
     if (options.onGatewayError !== undefined || entry.status === 0) record(reply, entry, error)
+    markServerSpans(request, reply.raw, entry)
     if (entry.status === 0) return undefined
 
     let details: Record<string, unknown> | undefined
@@ -205,7 +207,11 @@ export function createSender (options: SenderOptions): Sender {
 
   return {
     send,
-    recordDisconnect: (reply, error) => record(reply, resolvedEntries.client_disconnected, error),
+    recordDisconnect: (reply, error) => {
+      const entry = resolvedEntries.client_disconnected
+      markServerSpans(reply.request, reply.raw, entry)
+      record(reply, entry, error)
+    },
     streamFrame (reply, code, details, error, trusted = false) {
       const prepared = prepare(reply, code, details, error, trusted)
       return prepared === undefined ? undefined : prepared.envelope.sseFrame(prepared.payload ?? JSON.stringify(prepared.body))

@@ -5,6 +5,7 @@
 import { GatewayError, trustDetails } from './gateway-error'
 import { isSafetyBlock, statusOfError, translateProviderError } from './provider-errors'
 import { redactString } from './redact'
+import { activeUpstreamCall, upstreamCall } from './telemetry'
 import { checkDeadlines, Deadlines, DEFAULT_IDLE_TIMEOUT_MS } from './upstream-deadlines'
 import { openEventStream, type CheckedEventStream, type StreamDelivery } from './upstream-events'
 
@@ -43,6 +44,9 @@ export interface UpstreamOptions extends Omit<RequestInit, 'signal' | 'redirect'
   maxBytes?: number
   /** The fetch to use; default the global one. */
   fetch?: typeof fetch
+  /** For OpenTelemetry: `gen_ai.operation.name` (default `chat`) and `gen_ai.request.model`. */
+  operation?: string
+  model?: string
 }
 
 export interface UpstreamResult {
@@ -111,11 +115,36 @@ function isSameOrigin (from: URL, location: string | null): URL | undefined {
   }
 }
 
-/** Fetches from a provider; returns the response and its parsed JSON (or checked stream), or throws a catalog GatewayError. */
-export async function fetchUpstream (url: string | URL, options: UpstreamOptions): Promise<UpstreamResult> {
+/**
+ * Fetches from a provider; returns the response and its parsed JSON (or checked stream), or throws a
+ * catalog GatewayError. With OpenTelemetry, the call is a CLIENT span (the attempt loop's, when it runs
+ * inside one) and a point of `gen_ai.client.operation.duration`.
+ */
+export function fetchUpstream (url: string | URL, options: UpstreamOptions): Promise<UpstreamResult> {
+  const current = activeUpstreamCall()
+  if (current !== undefined) {
+    current.setServer(url)
+    return fetchFromProvider(url, options)
+  }
+  const info = { operation: options.operation ?? 'chat', provider: options.provider, model: options.model }
+  return upstreamCall(info, async (call) => {
+    call?.setServer(url)
+    try {
+      const result = await fetchFromProvider(url, options)
+      call?.succeeded(result.delivered)
+      return result
+    } catch (error) {
+      const failed = error as GatewayError
+      call?.failed(failed.code, (failed.details as { upstream?: { status?: number } } | undefined)?.upstream?.status)
+      throw error
+    }
+  })
+}
+
+async function fetchFromProvider (url: string | URL, options: UpstreamOptions): Promise<UpstreamResult> {
   const {
     provider, timeoutMs, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS, totalTimeoutMs, signal, excerpt, validate, raw,
-    redirects = 'none', maxBytes = 8 << 20, fetch: fetchImpl = fetch, ...init
+    redirects = 'none', maxBytes = 8 << 20, fetch: fetchImpl = fetch, operation: _operation, model: _model, ...init
   } = options
   const startedAt = performance.now()
   const deadlineOptions = { timeoutMs, idleTimeoutMs, totalTimeoutMs }

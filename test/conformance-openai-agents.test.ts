@@ -4,9 +4,8 @@
 import { Agent, OpenAIChatCompletionsModel, run, setTracingDisabled } from '@openai/agents'
 import OpenAI from 'openai'
 import t from 'tap'
-import { catalog, sendableCodes } from './internals'
-import { requests, startGateway, type ExampleRequest } from './gateway-harness'
-import { isChatRequest, withBody } from './clients/readme-body'
+import { startGateway } from './gateway-harness'
+import { eachChatCode, withBody } from './clients/readme-body'
 
 setTracingDisabled(true) // traces would go to OpenAI's servers
 
@@ -18,20 +17,15 @@ function agentOn (url: string, key: string, model: string, body?: Record<string,
 t.test('@openai/agents: every chat code ends the run with the catalog code', async (t) => {
   const gateway = await startGateway()
   t.teardown(() => gateway.close())
-  const chatCodes = sendableCodes.filter((code) => isChatRequest(requests[code] as ExampleRequest))
-  t.ok(chatCodes.length >= 35, `${chatCodes.length} codes come from chat completions`)
-  for (const code of chatCodes) {
-    const request = requests[code] as ExampleRequest
-    const entry = catalog[code]
-    const before = gateway.attempts(code)
+  await eachChatCode(t, gateway, async (code, request, entry, before) => {
     const agent = agentOn(gateway.url, request.key ?? 'sk-demo-full', String(request.body?.model ?? 'demo-chat'), request.body)
     const error = await run(agent, 'Hello').then(() => undefined, (e: unknown) => e)
     t.ok(error instanceof OpenAI.APIError, `${code}: the openai SDK's APIError`)
-    if (!(error instanceof OpenAI.APIError)) continue
+    if (!(error instanceof OpenAI.APIError)) return
     t.equal(error.status, entry.status, `${code}: status`)
     t.equal(error.code, code, `${code}: err.code`)
     t.equal(gateway.attempts(code) - before, entry.retryable ? 3 : 1, `${code}: ${entry.retryable ? 'retried twice' : 'attempted once'}`)
-  }
+  })
 })
 
 t.test('@openai/agents: a healthy run, and a streamed run that fails midway', async (t) => {

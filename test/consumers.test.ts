@@ -39,7 +39,7 @@ const names = Object.keys(api).filter((name) => name !== 'default' && name !== '
 
 t.test('the tarball: dist/ and its entry points, no source maps to files it lacks', async (t) => {
   const files = packed.files.map((file) => file.path)
-  t.ok(files.includes('dist/main.js') && files.includes('dist/main.d.ts') && files.includes('dist/routing/index.js') && files.includes('dist/upstream-entry.js'))
+  t.ok(files.includes('dist/main.js') && files.includes('dist/main.d.ts') && files.includes('dist/routing/index.js') && files.includes('dist/upstream-entry.js') && files.includes('dist/otel-entry.js'))
   t.notOk(files.some((file) => file.startsWith('lib/') || file.startsWith('test/')), 'no sources or tests')
   for (const file of files.filter((f) => f.endsWith('.js'))) {
     const map = /\/\/# sourceMappingURL=(.+)$/m.exec(readFileSync(join(unpacked, file), 'utf8'))?.[1]
@@ -140,13 +140,14 @@ t.test('TypeScript CommonJS: import = require(), as the README says', async (t) 
 import gatewayErrors = require('fastify-gateway-errors')
 import routing = require('fastify-gateway-errors/routing')
 import upstream = require('fastify-gateway-errors/upstream')
+import otel = require('fastify-gateway-errors/otel')
 const ledger: upstream.AttemptRecord[] = []
 void ledger
 const app = Fastify()
 app.register(gatewayErrors)
 app.get('/', async (_request, reply) => reply.gatewayError('model_not_found', { model: 'm' }))
 app.inject('/').then(async (res) => {
-  console.log(res.statusCode, res.json().error.code, typeof gatewayErrors.GatewayError, typeof routing.routeRequest, typeof upstream.attemptCandidates)
+  console.log(res.statusCode, res.json().error.code, typeof gatewayErrors.GatewayError, typeof routing.routeRequest, typeof upstream.attemptCandidates, typeof otel.gatewaySpanAttributes)
   await app.close()
 })
 `
@@ -154,7 +155,7 @@ app.inject('/').then(async (res) => {
   })
   const compiled = run(process.execPath, [tsc, '-p', '.'], dir)
   t.equal(compiled.code, 0, compiled.out)
-  t.equal(run(process.execPath, [join(dir, 'out', 'main.js')], dir).out.trim(), '404 model_not_found function function function')
+  t.equal(run(process.execPath, [join(dir, 'out', 'main.js')], dir).out.trim(), '404 model_not_found function function function function')
 })
 
 t.test('JavaScript ESM and CommonJS at run time', async (t) => {

@@ -8,6 +8,7 @@ import { checks, type Check } from '../routing/checks'
 import type { ProviderDescription, RequestProfile } from '../routing/types'
 import { finalFailure, type Failure } from './final-code'
 import { defaultAttemptPolicy, type AttemptPolicy } from './policy'
+import { upstreamCall } from '../telemetry'
 import type { Static } from '@sinclair/typebox'
 
 export type AttemptRecord = Static<typeof AttemptRecordSchema>
@@ -40,6 +41,9 @@ export interface AttemptOptions {
   profile?: RequestProfile
   /** Called once the loop has ended, with every attempt: log it, meter it. */
   onAttempts?: (ledger: readonly AttemptRecord[], outcome: 'succeeded' | 'failed') => void
+  /** For OpenTelemetry: `gen_ai.operation.name` (default `chat`), and the model when candidates name none. */
+  operation?: string
+  model?: string
   /** Sets `x-gateway-attempts` and `x-gateway-fallbacks` on the reply when more than one call was made. */
   reply?: { header: (name: string, value: string) => unknown }
 }
@@ -69,7 +73,7 @@ function failureOf (error: unknown, candidate: AttemptCandidate): { code: Gatewa
 }
 
 /** What a refusal teaches about the request: the capability it needs, the tokens it takes. */
-function learn (profile: RequestProfile, code: GatewayErrorCode, details: Details, from: AttemptCandidate): RequestProfile {
+function learn (profile: RequestProfile, code: GatewayErrorCode, details: Details, from: AttemptCandidate) {
   const check = checkByCode.get(code)
   if (check?.feature !== undefined) return { ...profile, features: { ...profile.features, [check.feature]: true } }
   if (code === 'streaming_not_supported') return { ...profile, stream: true }
@@ -170,6 +174,24 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
     return outcome
   }
 
+  /** The call, in its own CLIENT span when telemetry is on: `error.type` is the code its failure translates to. */
+  function tracedCall (candidate: C, attempt: number): Promise<T> {
+    const model = candidate.model ?? options.model
+    const info = { operation: options.operation ?? 'chat', provider: candidate.name, model }
+    return upstreamCall(info, async (span) => {
+      try {
+        const result = await call(candidate, { attempt, signal })
+        const delivered = (result as { delivered?: unknown } | null)?.delivered
+        span?.succeeded(delivered instanceof Promise ? delivered : undefined)
+        return result
+      } catch (error) {
+        const { code, details } = failureOf(error, candidate)
+        span?.failed(code, upstreamStatus(details))
+        throw error
+      }
+    })
+  }
+
   /** One call: its outcome, or undefined to call the same candidate again (after the wait). */
   async function attemptOnce (candidate: C, model: { model?: string }, retry: number): Promise<Outcome | undefined> {
     const stop = stopReason()
@@ -180,7 +202,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
     calls++
     const started = performance.now()
     try {
-      const result = await call(candidate, { attempt: calls, signal })
+      const result = await tracedCall(candidate, calls)
       const duration = Math.round(performance.now() - started)
       ledger.push({ provider: candidate.name, ...model, duration_ms: duration, decision: 'succeeded' })
       return { done: true, result }

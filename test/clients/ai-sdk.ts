@@ -3,9 +3,8 @@
 // retried by status (the SDK's rule), and a failing stream surfaces the catalog code.
 import type * as Ai from 'ai'
 import t from 'tap'
-import { catalog, sendableCodes } from '../internals'
-import { requests, startGateway, type ExampleRequest } from '../gateway-harness'
-import { isChatRequest, withBody } from './readme-body'
+import { startGateway } from '../gateway-harness'
+import { eachChatCode, withBody } from './readme-body'
 
 /** The AI SDK decides retries by status alone (408, 409, 429, >= 500), ignoring x-should-retry. */
 export const aiSdkRetries = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500
@@ -21,24 +20,19 @@ export function aiSdkConformance (ai: AiModule, model: ModelFactory, label: stri
   t.test(`${label} generateText: status and message reach the caller`, async (t) => {
     const gateway = await startGateway()
     t.teardown(() => gateway.close())
-    const chatCodes = sendableCodes.filter((code) => isChatRequest(requests[code] as ExampleRequest))
-    t.ok(chatCodes.length >= 35, `${chatCodes.length} codes come from chat completions`)
-    for (const code of chatCodes) {
-      const request = requests[code] as ExampleRequest
-      const entry = catalog[code]
-      const before = gateway.attempts(code)
+    await eachChatCode(t, gateway, async (code, request, entry, before) => {
       const modelId = String(request.body?.model ?? 'demo-chat')
       const chat = model({ baseURL: `${gateway.url}/v1`, apiKey: request.key ?? 'sk-demo-full', fetch: withBody(request.body) }, modelId)
       const error = await generateText({ model: chat, prompt: 'Hello', maxRetries: 1 }).then(() => undefined, (e: unknown) => e)
       const last = RetryError.isInstance(error) ? error.lastError : error
       t.ok(APICallError.isInstance(last), `${code}: APICallError`)
-      if (!APICallError.isInstance(last)) continue
+      if (!APICallError.isInstance(last)) return
       t.equal(last.statusCode, entry.status, `${code}: status`)
       t.ok(last.message.startsWith(entry.message), `${code}: the catalog message (${last.message.slice(0, 60)})`)
       t.equal(JSON.parse(String(last.responseBody)).error.code, code, `${code}: the code in the body`)
       t.equal(last.isRetryable, aiSdkRetries(entry.status), `${code}: isRetryable by status`)
       t.equal(gateway.attempts(code) - before, aiSdkRetries(entry.status) ? 2 : 1, `${code}: attempts (maxRetries 1)`)
-    }
+    })
   })
 
   t.test(`${label} streamText: errors before and after the first token carry the catalog code`, async (t) => {
