@@ -127,10 +127,10 @@ function meters (api: typeof OTelApi): Instruments {
 export interface UpstreamCallSpan {
   /** The host the call went to (`server.address`, `server.port`). */
   setServer: (url: string | URL) => void
-  /** The call failed with this catalog code (and the provider's status, when it answered). */
-  failed: (code: string, httpStatus: number | undefined) => void
-  /** The call succeeded; with `delivered`, its result is a stream still running (the first chunk is in). */
-  succeeded: (delivered?: Promise<unknown>) => void
+  /** The call failed with this catalog code; its details give the provider's status, when it answered. */
+  failed: (code: string, details: unknown) => void
+  /** The call succeeded; a result with `delivered` (a Promise) is a stream still running (the first chunk is in). */
+  succeeded: (result: unknown) => void
 }
 
 function defined (attributes: Attributes): OTelApi.Attributes {
@@ -153,6 +153,8 @@ export function upstreamCall<T> (info: UpstreamCallInfo, run: Run<T>): Promise<T
     'gen_ai.request.model': info.model
   }
   const span = tracer.startSpan(name, { kind: api.SpanKind.CLIENT, attributes: defined(base) })
+  // No SDK registered (the API alone, pulled in by another package): nothing to record, nothing to pay.
+  if (!span.isRecording() && api.metrics.getMeterProvider().constructor.name === 'NoopMeterProvider') return run(undefined)
   const started = performance.now()
   const seconds = () => (performance.now() - started) / 1000
   const call: UpstreamCallSpan = {
@@ -166,14 +168,17 @@ export function upstreamCall<T> (info: UpstreamCallInfo, run: Run<T>): Promise<T
         // not a URL: fetchUpstream refuses it as such
       }
     },
-    failed (code, httpStatus) {
+    failed (code, details) {
+      const httpStatus = (details as { upstream?: { status?: unknown } } | null | undefined)?.upstream?.status
       span.setAttribute('error.type', code)
-      if (httpStatus !== undefined) span.setAttribute('http.response.status_code', httpStatus)
+      if (typeof httpStatus === 'number') span.setAttribute('http.response.status_code', httpStatus)
       span.setStatus({ code: api.SpanStatusCode.ERROR, message: code })
       span.end()
       meters(api).duration.record(seconds(), defined({ ...base, 'error.type': code }))
     },
-    succeeded (delivered) {
+    succeeded (result) {
+      const stream = (result as { delivered?: unknown } | null | undefined)?.delivered
+      const delivered = stream instanceof Promise ? stream : undefined
       const elapsed = seconds()
       if (delivered !== undefined) {
         span.setAttribute('gen_ai.response.time_to_first_chunk', elapsed)

@@ -131,11 +131,10 @@ export function fetchUpstream (url: string | URL, options: UpstreamOptions): Pro
     call?.setServer(url)
     try {
       const result = await fetchFromProvider(url, options)
-      call?.succeeded(result.delivered)
+      call?.succeeded(result)
       return result
     } catch (error) {
-      const failed = error as GatewayError
-      call?.failed(failed.code, (failed.details as { upstream?: { status?: number } } | undefined)?.upstream?.status)
+      call?.failed((error as GatewayError).code, (error as GatewayError).details)
       throw error
     }
   })

@@ -233,3 +233,15 @@ t.test('a fallback once the deadline has passed is not started', async (t) => {
   t.match(error, { code: 'service_unavailable' })
   t.match(ledger, [{ provider: 'slow', decision: 'fell_back' }, { provider: 'next', decision: 'stopped', reason: 'the deadline passed' }])
 })
+
+t.test('a candidate listed twice (a fallback chain that loops) is called once', async (t) => {
+  let calls = 0
+  let ledger: readonly AttemptRecord[] = []
+  const error = await attemptCandidates([{ name: 'a' }, { name: 'b', model: 'x' }, { name: 'a' }, { name: 'b', model: 'y' }], async (candidate) => {
+    calls++
+    throw new GatewayError('service_unavailable', { provider: candidate.name } as never)
+  }, { onAttempts: (l) => { ledger = l } }).catch((e: unknown) => e)
+  t.match(error, { code: 'service_unavailable' })
+  t.equal(calls, 3, 'a, b/x and b/y; the second a is skipped')
+  t.match(ledger[2], { provider: 'a', decision: 'skipped', reason: 'already tried' })
+})

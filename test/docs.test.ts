@@ -50,3 +50,9 @@ t.test('the README: short, the commands a fresh clone runs, links that resolve',
   t.same(order, [...order].sort((a, b) => a - b), 'install, quick start, options, API, compatibility, license')
   t.notOk(order.includes(-1))
 })
+
+t.test('the README quick start is examples/minimal.mts, line for line', async (t) => {
+  const quickStart = /## Quick start[\s\S]*?```ts\n([\s\S]*?)```/.exec(read('README.md'))?.[1]
+  const file = read('examples/minimal.mts').split('\n').filter((line, i) => !(i < 2 && line.startsWith('//'))).join('\n')
+  t.equal(quickStart, file)
+})

@@ -162,9 +162,13 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
   type Outcome = { done: true, result: T } | { done: false, next: boolean }
 
   /** One candidate, with its retries: its result, or whether to go on to the next candidate. */
+  const tried = new Set<string>()
   async function tryCandidate (candidate: C): Promise<Outcome> {
     const model = candidate.model === undefined ? {} : { model: candidate.model }
-    const reason = unfit(needs, refused, candidate)
+    // A list that names a candidate twice (a fallback chain that loops) calls it once.
+    const key = `${candidate.name}\u0000${candidate.model ?? ''}`
+    const reason = tried.has(key) ? 'already tried' : unfit(needs, refused, candidate)
+    tried.add(key)
     if (reason !== undefined) {
       ledger.push({ provider: candidate.name, ...model, duration_ms: 0, decision: 'skipped', reason })
       return { done: false, next: true }
@@ -181,12 +185,11 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
     return upstreamCall(info, async (span) => {
       try {
         const result = await call(candidate, { attempt, signal })
-        const delivered = (result as { delivered?: unknown } | null)?.delivered
-        span?.succeeded(delivered instanceof Promise ? delivered : undefined)
+        span?.succeeded(result)
         return result
       } catch (error) {
         const { code, details } = failureOf(error, candidate)
-        span?.failed(code, upstreamStatus(details))
+        span?.failed(code, details)
         throw error
       }
     })
