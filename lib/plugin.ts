@@ -18,6 +18,7 @@ import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-sc
 import { createSerializers } from './serializers'
 import { bareBody, registerTranslator } from './server-options'
 import { kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt, type RequestSlots } from './symbols'
+import { kServerSpan, serverSpanOf, tracingRegistered } from './telemetry'
 import { translateError, validationErrorFormatter } from './translate'
 
 export type { GatewayErrorsOptions } from './options'
@@ -156,6 +157,15 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   fastify.decorateRequest(kReply, null)
   fastify.decorateRequest(kAbortController, null)
   fastify.decorateRequest(kStartedAt, 0)
+  if (tracingRegistered()) {
+    // Tracing is on: the span active at arrival is the HTTP server span, which error replies mark
+    // (with @fastify/otel, the handler runs under another span).
+    fastify.decorateRequest(kServerSpan, undefined)
+    fastify.addHook('onRequest', function keepServerSpan (request, _reply, done) {
+      (request as FastifyRequest & { [kServerSpan]?: unknown })[kServerSpan] = serverSpanOf(request.raw)
+      done()
+    })
+  }
   fastify.decorateRequest('abortSignal', {
     getter (this: FastifyRequest) { return tracker.signalOf(this) }
   })

@@ -31,6 +31,8 @@ export function useApi (api: typeof OTelApi | undefined): typeof OTelApi | undef
 }
 /** On a raw response: the catalog error it carries, for the HTTP server span's attributes. */
 export const kErrorAttributes = Symbol('fastify-gateway-errors.error-attributes')
+/** On a request: the span active when it arrived (the HTTP server span), when tracing is on. */
+export const kServerSpan = Symbol('fastify-gateway-errors.server-span')
 
 export type ErrorAttributes = {
   'error.type': string
@@ -55,7 +57,11 @@ export interface MarkedError {
   message: string
 }
 
-type InstrumentedRequest = { id: unknown, opentelemetry?: () => { span?: OTelApi.Span | null } }
+type InstrumentedRequest = {
+  id: unknown
+  opentelemetry?: () => { span?: OTelApi.Span | null }
+  [kServerSpan]?: OTelApi.Span | undefined
+}
 
 export function markServerSpans (request: InstrumentedRequest, response: object, error: MarkedError): void {
   if (otel === undefined) return
@@ -67,11 +73,11 @@ export function markServerSpans (request: InstrumentedRequest, response: object,
   }
   ;(response as { [kErrorAttributes]?: ErrorAttributes })[kErrorAttributes] = attributes
   try {
-    const active = otel.trace.getActiveSpan()
-    const own = typeof request.opentelemetry === 'function' ? request.opentelemetry().span ?? undefined : undefined
-    for (const span of active === own ? [active] : [active, own]) {
+    const spans = new Set([otel.trace.getActiveSpan(), request[kServerSpan]])
+    if (typeof request.opentelemetry === 'function') spans.add(request.opentelemetry().span ?? undefined)
+    for (const span of spans) {
       if (span === undefined || !span.isRecording()) continue
-      span.setAttributes(attributes)
+      keepErrorType(span).setAttributes(attributes)
       if (status >= 500) {
         span.setStatus({ code: otel.SpanStatusCode.ERROR, message: code })
         span.addEvent('exception', { 'exception.type': code, 'exception.message': message })
@@ -80,6 +86,59 @@ export function markServerSpans (request: InstrumentedRequest, response: object,
   } catch {
     // a tracer or an instrumentation that throws (@fastify/otel without a tracer) marks nothing
   }
+}
+
+const writers = new WeakMap<OTelApi.Span, Pick<OTelApi.Span, 'setAttribute' | 'setAttributes'>>()
+
+/**
+ * The span, with its later writes of `error.type` ignored: instrumentation-http sets the status code
+ * there when the response ends, after the plugin has put the catalog code. Returns the span's own
+ * writers, for the plugin's writes.
+ */
+function keepErrorType (span: OTelApi.Span): Pick<OTelApi.Span, 'setAttributes'> {
+  let own = writers.get(span)
+  if (own === undefined) {
+    const setAttribute = span.setAttribute
+    const setAttributes = span.setAttributes
+    // the SDK's setAttributes calls this.setAttribute, which drops error.type from here on: the
+    // plugin's own writes go through the original setAttribute, one by one
+    own = {
+      setAttribute: setAttribute.bind(span),
+      setAttributes (attributes) {
+        for (const key in attributes) setAttribute.call(span, key, attributes[key] as OTelApi.AttributeValue)
+        return span
+      }
+    }
+    writers.set(span, own)
+    span.setAttribute = function (key, value) { return key === 'error.type' ? this : setAttribute.call(this, key, value) }
+    span.setAttributes = function (attributes) {
+      if (!('error.type' in attributes)) return setAttributes.call(this, attributes)
+      const { 'error.type': _ignored, ...rest } = attributes
+      return setAttributes.call(this, rest)
+    }
+  }
+  return own
+}
+
+/** Whether an SDK's tracer provider is registered: only then is a request's server span kept. */
+export function tracingRegistered (): boolean {
+  if (otel === undefined) return false
+  const provider = otel.trace.getTracerProvider() as { getDelegate?: () => object }
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider
+  return delegate.constructor.name !== 'NoopTracerProvider'
+}
+
+const kProbe = Symbol('fastify-gateway-errors.server-span-probe')
+
+/**
+ * The HTTP server span of a request. instrumentation-http binds its context to the request object,
+ * so a listener on it runs in that context, even where @fastify/otel runs hooks under spans of its own.
+ */
+export function serverSpanOf (raw: IncomingMessage): OTelApi.Span | undefined {
+  let span: OTelApi.Span | undefined
+  raw.once(kProbe, () => { span = otel?.trace.getActiveSpan() })
+  raw.emit(kProbe)
+  return span
 }
 
 /**

@@ -47,10 +47,37 @@ t.test('in this process, with the API switched off: the same paths, nothing reco
   const telemetry = await import('../../lib/telemetry')
   const previous = telemetry.useApi(undefined)
   t.teardown(() => { telemetry.useApi(previous) })
+  t.equal(telemetry.tracingRegistered(), false)
   t.equal(telemetry.activeUpstreamCall(), undefined)
   t.equal(await telemetry.upstreamCall({ operation: 'chat', provider: 'a' }, async (call) => call), undefined, 'no span given to the call')
   const throwing = { isRecording: () => { throw new Error('not reached') } }
   t.doesNotThrow(() => telemetry.markServerSpans({ id: 1, opentelemetry: () => ({ span: throwing as never }) }, {}, { code: 'internal_error', status: 500, retryable: false, message: 'm' }))
   const { attemptCandidates } = await import('../../lib/upstream-entry')
   t.match(await attemptCandidates([{ name: 'a' }], async () => 'served'), { result: 'served' })
+})
+
+t.test('a marked span keeps the catalog code; providers without a delegate count as registered', async (t) => {
+  const telemetry = await import('../../lib/telemetry')
+  const api = await import('@opentelemetry/api')
+  const written: Record<string, unknown> = {}
+  // as the SDK's span: setAttributes goes through this.setAttribute
+  const span = {
+    isRecording: () => true,
+    setAttribute (key: string, value: unknown) { written[key] = value; return this },
+    setAttributes (attributes: Record<string, unknown>) { for (const key in attributes) this.setAttribute(key, attributes[key]); return this },
+    setStatus () { return this },
+    addEvent () { return this }
+  }
+  const error = { code: 'service_unavailable', status: 503, retryable: true, message: 'm' }
+  telemetry.markServerSpans({ id: 'r1', opentelemetry: () => ({ span: span as never }) }, {}, error)
+  span.setAttribute('error.type', '503')
+  span.setAttributes({ 'error.type': '503', 'http.response.status_code': 503 })
+  span.setAttributes({ 'url.path': '/x' })
+  t.same(written, { 'error.type': 'service_unavailable', 'gateway.error.retryable': true, 'gateway.request.id': 'r1', 'http.response.status_code': 503, 'url.path': '/x' }, 'later error.type writes ignored, others kept')
+  telemetry.markServerSpans({ id: 'r1', opentelemetry: () => ({ span: span as never }) }, {}, { ...error, code: 'upstream_error' })
+  t.equal(written['error.type'], 'upstream_error', 'the plugin itself can still write it')
+
+  const previous = telemetry.useApi({ ...api, trace: { ...api.trace, getTracerProvider: () => ({ getTracer: api.trace.getTracer }) } } as never)
+  t.teardown(() => { telemetry.useApi(previous) })
+  t.equal(telemetry.tracingRegistered(), true, 'a provider that is no proxy: registered')
 })
