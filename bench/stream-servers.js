@@ -55,7 +55,8 @@ function provider () {
 
 async function gateway (kind, upstream) {
   const Fastify = require('fastify')
-  const { default: gatewayErrors, fetchUpstream } = require('../dist/main.js')
+  const { default: gatewayErrors } = require('../dist/main.js')
+  const { fetchUpstream } = require('../dist/upstream-entry.js')
   const app = Fastify()
   const init = (request) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) })
   if (kind === 'plugin-attempts') {

@@ -65,7 +65,7 @@ export function createDisconnectTracker ({ record, recordAll }: DisconnectTracke
       response[kReply] = reply
       const request = reply.request as FastifyRequest & RequestSlots
       request[kReply] = reply
-      request[kStartedAt] = performance.now()
+      if (request[kStartedAt] === 0) request[kStartedAt] = performance.now() // no onRequest hook marked it
       const socket = response.socket as HttpSocket | null
       if (socket !== null && socket._httpMessage === response) {
         if (socket[kWatched] !== true) {

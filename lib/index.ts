@@ -1,5 +1,7 @@
-// The public surface: what a gateway author uses. The capability router, which needs no Fastify,
-// is its own entry: `fastify-gateway-errors/routing`. The package's CommonJS entry (dist/main.js,
+// The public surface: what a gateway author uses to reply with catalog errors. Calling providers
+// (fetchUpstream, translateProviderError, the attempt loop, redaction) is its own entry,
+// `fastify-gateway-errors/upstream`; the capability router, which needs no Fastify,
+// `fastify-gateway-errors/routing`; OpenTelemetry hooks, `fastify-gateway-errors/otel`. The package's CommonJS entry (dist/main.js,
 // generated from this module's exports by scripts/build-entry.js) is the plugin itself, carrying
 // these names, as Fastify's own plugins are.
 import { gatewayErrors } from './plugin'
@@ -16,16 +18,11 @@ export { GatewayErrorSchemas } from './schemas'
 export type { GatewayErrorBody } from './schemas'
 export type { EnvelopeName } from './envelopes/envelope'
 export type { GatewayErrorEvent } from './record'
-export { fetchUpstream } from './upstream'
-export { translateProviderError } from './provider-errors'
-export type { UpstreamOptions, UpstreamResult } from './upstream'
 export type { StreamDelivery, StreamOutcome } from './upstream-events'
 export type { StreamEndEvent } from './event-stream'
 export type { StreamUsage } from './stream-usage'
-export type { ProviderErrorInput, ProviderErrorTranslation, SdkApiErrorLike } from './provider-errors'
 export { withGatewayErrors } from './openapi'
 export { gatewayClientErrorHandler, gatewayFrameworkErrors } from './server-options'
 export { gatewayGenReqId } from './request-id'
 export type { GatewayGenReqIdOptions } from './request-id'
-export { maskSecret, redactString } from './redact'
 export { gatewayLogSerializers } from './log-serializers'

@@ -17,7 +17,7 @@ import { parseRetryAfter, parseRetryAfterMs, SHARED_CAPACITY_CODES, type RetryJi
 import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
 import { createSerializers } from './serializers'
 import { bareBody, registerTranslator } from './server-options'
-import { kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt, type RequestSlots } from './symbols'
+import { handlerStarted, kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt, type RequestSlots } from './symbols'
 import { kServerSpan, serverSpanOf, tracingRegistered } from './telemetry'
 import { translateError, validationErrorFormatter } from './translate'
 
@@ -123,7 +123,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     // A GatewayError states its own wait; anything else may come with a limiter's header.
     const translation = translateError(error, isGatewayError(error) ? NO_HINTS : { retryAfterMs: retryAfterOf(reply) })
     logTranslated(reply, error, translation.code, translation.unexpected)
-    return send(reply, translation.code, translation.details, error, translation.trusted)
+    return send(reply, translation.code, translation.details, { error, trusted: translation.trusted })
   }
 
   // Only the unknown is an error. What a library raises on purpose (load shedding, a limit) and a
@@ -145,7 +145,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   function frameFor (reply: FastifyReply, error: unknown): string | undefined {
     const translation = translateError(error)
     logTranslated(reply, error, translation.code, translation.unexpected)
-    return streamFrame(reply, translation.code, translation.details, error, translation.trusted)
+    return streamFrame(reply, translation.code, translation.details, { error, trusted: translation.trusted })
   }
 
   registerTranslator(fastify, sendTranslated)
@@ -157,6 +157,14 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   fastify.decorateRequest(kReply, null)
   fastify.decorateRequest(kAbortController, null)
   fastify.decorateRequest(kStartedAt, 0)
+  if (options.onGatewayError !== undefined) {
+    // The event's elapsedMs counts from arrival (hooks and body parsing included): one hook, only for
+    // applications that read it.
+    fastify.addHook('onRequest', function markArrival (request, _reply, done) {
+      (request as FastifyRequest & RequestSlots)[kStartedAt] = performance.now()
+      done()
+    })
+  }
   if (tracingRegistered()) {
     // Tracing is on: the span active at arrival is the HTTP server span, which error replies mark
     // (with @fastify/otel, the handler runs under another span).
@@ -199,7 +207,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   // have it already (reply.ts sets it wherever the handler did not).
   const guardStream = createStreamGuard(frameFor, options.onStreamEnd)
   fastify.addHook('onSend', function gatewayErrorsOnSend (request, reply, payload, done) {
-    if (stampRequestId && (request as FastifyRequest & RequestSlots)[kReply] === null && !reply.hasHeader('x-request-id')) {
+    if (stampRequestId && !handlerStarted(request) && !reply.hasHeader('x-request-id')) {
       reply.header('x-request-id', headerSafeId(request.id))
     }
     guardStream(reply, payload)
@@ -235,7 +243,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       const allowed = table.allowed(request.url)
       if (allowed.length > 0 && !allowed.includes(request.method)) {
         reply.header('allow', allowed.join(', '))
-        return send(reply, 'method_not_allowed', { method: request.method, allowed }, undefined, true)
+        return send(reply, 'method_not_allowed', { method: request.method, allowed }, { trusted: true })
       }
       return send(reply, 'resource_not_found', undefined)
     })

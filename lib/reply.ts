@@ -13,11 +13,11 @@ import { headerSafeId } from './request-id'
 import { createPlainBodies } from './plain-bodies'
 import { resolvedEntries } from './resolved'
 import { markServerSpans } from './telemetry'
+import type { Serializer } from './serializers'
 import { capWait, jitteredWait, noWaitCures, waitTooLong, type RetryJitter } from './retry-after'
 import { kReply, kRouteErrorContext, type RequestSlots } from './symbols'
 
 export type { GatewayErrorEvent } from './record'
-export type Serializer = (body: unknown) => string
 
 /** Per-route choices, kept in the route's config only where they differ from the defaults. */
 export interface RouteErrorContext {
@@ -46,15 +46,24 @@ export interface SenderOptions {
   jitter: RetryJitter | undefined
 }
 
-/** `trusted`: the details were built by this package (translation, routing) and need no check or copy. */
-export type SendGatewayError = (reply: FastifyReply, code: GatewayErrorCode, details: unknown, error?: unknown, trusted?: boolean) => FastifyReply
+/** What a reply translates, when it translates something. */
+export interface Translated {
+  /** The error the reply answers: logged and recorded, never sent. */
+  error?: unknown
+  /** The details were built by this package (translation, routing) and need no check or copy. */
+  trusted?: boolean
+}
+
+const NOTHING_TRANSLATED: Translated = Object.freeze({})
+
+export type SendGatewayError = (reply: FastifyReply, code: GatewayErrorCode, details: unknown, translated?: Translated) => FastifyReply
 
 export interface Sender {
   send: SendGatewayError
   /** Records client_disconnected for a request whose client has gone (once per request). */
   recordDisconnect: (reply: FastifyReply, error?: unknown) => void
   /** The SSE error event for a stream that has already started, recorded as the reply's error. */
-  streamFrame: (reply: FastifyReply, code: GatewayErrorCode, details: unknown, error?: unknown, trusted?: boolean) => string | undefined
+  streamFrame: (reply: FastifyReply, code: GatewayErrorCode, details: unknown, translated?: Translated) => string | undefined
 }
 
 interface Prepared {
@@ -98,7 +107,8 @@ export function createSender (options: SenderOptions): Sender {
   }
 
   /** Everything about the reply but writing it; undefined when nothing may be written (status 0). */
-  function prepare (reply: FastifyReply, requested: GatewayErrorCode, rawDetails: unknown, error: unknown, trusted: boolean): Prepared | undefined {
+  function prepare (reply: FastifyReply, requested: GatewayErrorCode, rawDetails: unknown, translated: Translated): Prepared | undefined {
+    const { error, trusted = false } = translated
     const request = reply.request
     let code = requested
     if (typeof code !== 'string' || (resolvedEntries[code] as ResolvedEntry | undefined) === undefined) {
@@ -181,8 +191,8 @@ export function createSender (options: SenderOptions): Sender {
     }
   }
 
-  const send: SendGatewayError = function sendGatewayError (reply, code, rawDetails, error, trusted = false) {
-    const prepared = prepare(reply, code, rawDetails, error, trusted)
+  const send: SendGatewayError = function sendGatewayError (reply, code, rawDetails, translated = NOTHING_TRANSLATED) {
+    const prepared = prepare(reply, code, rawDetails, translated)
     if (prepared === undefined) {
       // The client is gone: nothing may be written. If it is not gone after all, close the socket
       // rather than leave the request hanging.
@@ -212,8 +222,8 @@ export function createSender (options: SenderOptions): Sender {
       markServerSpans(reply.request, reply.raw, entry)
       record(reply, entry, error)
     },
-    streamFrame (reply, code, details, error, trusted = false) {
-      const prepared = prepare(reply, code, details, error, trusted)
+    streamFrame (reply, code, details, translated = NOTHING_TRANSLATED) {
+      const prepared = prepare(reply, code, details, translated)
       return prepared === undefined ? undefined : prepared.envelope.sseFrame(prepared.payload ?? JSON.stringify(prepared.body))
     }
   }

@@ -1,6 +1,7 @@
 // What the tests use beyond the public surface, imported from the modules that hold it.
 export { gatewayLogSerializers } from '../lib/index'
-export { default, gatewayErrors, catalog, codes, isGatewayErrorCode, GatewayError, isGatewayError, GatewayErrorSchemas, fetchUpstream, withGatewayErrors, gatewayClientErrorHandler, gatewayFrameworkErrors, maskSecret, redactString } from '../lib/index'
+export { default, gatewayErrors, catalog, codes, isGatewayErrorCode, GatewayError, isGatewayError, GatewayErrorSchemas, withGatewayErrors, gatewayClientErrorHandler, gatewayFrameworkErrors } from '../lib/index'
+export { fetchUpstream, maskSecret, redactString } from '../lib/upstream-entry'
 export type { GatewayErrorsOptions, GatewayErrorCode, GatewayErrorStatus, SendableCode, GatewayErrorEvent, EnvelopeName } from '../lib/index'
 export { sendableCodes, statuses, codesWithStatus } from '../lib/catalog'
 export { validateOptions } from '../lib/options'

@@ -22,6 +22,18 @@ t.test('the onGatewayError hook sees every error once', async (t) => {
   t.type(events[1]?.error, Error, 'the original error reaches the hook')
 })
 
+t.test('elapsedMs counts from the request\'s arrival: hooks and body parsing included', async (t) => {
+  const events: GatewayErrorEvent[] = []
+  const app = await buildApp({ onGatewayError: (event) => events.push(event) }, (app) => {
+    app.post('/slow-hook', { preHandler: async () => { await new Promise((resolve) => setTimeout(resolve, 60)) } }, async () => {
+      throw new Error('after a slow hook')
+    })
+  })
+  t.teardown(() => app.close())
+  await app.inject({ method: 'POST', url: '/slow-hook', payload: { a: 1 } })
+  t.ok((events[0]?.elapsedMs ?? 0) >= 55, `the 60 ms preHandler is counted (${events[0]?.elapsedMs} ms)`)
+})
+
 t.test('a hook that throws does not break the reply', async (t) => {
   const sink = logSink()
   const app = await buildApp({ onGatewayError: () => { throw new Error('metrics down') } }, (app) => {

@@ -2,10 +2,11 @@ import Fastify, { type FastifyReply } from 'fastify'
 import swagger from '@fastify/swagger'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import gatewayErrors, {
-  GatewayError, GatewayErrorSchemas, fetchUpstream, gatewayGenReqId, translateProviderError, withGatewayErrors,
-  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails, type UpstreamResult,
+  GatewayError, GatewayErrorSchemas, gatewayGenReqId, withGatewayErrors,
+  type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails,
   type StreamDelivery, type GatewayErrorEvent
 } from '..'
+import { fetchUpstream, translateProviderError, type UpstreamResult } from '../dist/upstream-entry'
 import { CapabilityRoutingError, profileFromChatCompletion, selectProvider, type ProviderDescription, type ProviderRejection } from '../dist/routing'
 import type { CodesWithStatus } from '../dist/catalog'
 

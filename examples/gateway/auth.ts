@@ -3,7 +3,8 @@
 // past the limit the caller gets rate_limit_exceeded with the wait, whatever it sends, so neither
 // keys nor codes can be guessed, even by a burst of concurrent attempts over several instances.
 import type { FastifyRequest } from 'fastify'
-import { GatewayError, isGatewayError, maskSecret } from 'fastify-gateway-errors'
+import { GatewayError, isGatewayError } from 'fastify-gateway-errors'
+import { maskSecret } from 'fastify-gateway-errors/upstream'
 import { hashSecret } from './store/seed'
 import type { ApiKey, AttemptLimit, Scope, Store } from './store/store'
 import { matchingStep } from './totp'
