@@ -231,7 +231,8 @@ t.test('a fallback once the deadline has passed is not started', async (t) => {
     throw new GatewayError('service_unavailable')
   }, { deadlineMs: 20, onAttempts: (l) => { ledger = l } }).catch((e: unknown) => e)
   t.match(error, { code: 'service_unavailable' })
-  t.match(ledger, [{ provider: 'slow', decision: 'fell_back' }, { provider: 'next', decision: 'stopped', reason: 'the deadline passed' }])
+  t.match(ledger, [{ provider: 'slow', code: 'service_unavailable', decision: 'stopped', reason: 'the deadline (20 ms) passed during the call' }])
+  t.equal(ledger.length, 1, 'no fallback once the deadline has passed')
 })
 
 t.test('a candidate listed twice (a fallback chain that loops) is called once', async (t) => {
@@ -244,4 +245,43 @@ t.test('a candidate listed twice (a fallback chain that loops) is called once', 
   t.match(error, { code: 'service_unavailable' })
   t.equal(calls, 3, 'a, b/x and b/y; the second a is skipped')
   t.match(ledger[2], { provider: 'a', decision: 'skipped', reason: 'already tried' })
+})
+
+t.test('a call still running at the deadline is cancelled: upstream_timeout, and nothing after', async (t) => {
+  const { calls, url } = await providers(t, { stalls: () => {} })
+  let ledger: readonly AttemptRecord[] = []
+  const started = performance.now()
+  const error = await attemptCandidates([{ name: 'stalls' }, { name: 'next' }], (candidate, { signal }) =>
+    fetchUpstream(`${url}/${candidate.name}`, { provider: candidate.name, timeoutMs: 5000, method: 'POST', body: '{}', signal }),
+  { deadlineMs: 150, onAttempts: (l) => { ledger = l } }).catch((e: unknown) => e) as GatewayError
+  const elapsed = performance.now() - started
+  t.equal(error.code, 'upstream_timeout')
+  t.ok(elapsed < 1000, `ended at the deadline, not at the call's own 5 s answer timeout (${Math.round(elapsed)} ms)`)
+  t.match(ledger, [{ provider: 'stalls', code: 'upstream_timeout', decision: 'stopped', reason: 'the deadline (150 ms) passed during the call' }])
+  t.equal(ledger.length, 1, 'no call after the deadline')
+  t.equal(calls.next, undefined)
+})
+
+t.test('at the deadline: an AbortError is a timeout, anything else keeps its own code', async (t) => {
+  const abortable = (signal: AbortSignal | undefined) => new Promise((_resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted', 'AbortError')))
+  })
+  await t.rejects(attemptCandidates([{ name: 'sdk' }], async (_candidate, { signal }) => abortable(signal), { deadlineMs: 30 }), { code: 'upstream_timeout' })
+  const late = (thrown: unknown) => attemptCandidates([{ name: 'odd' }], async () => {
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    throw thrown
+  }, { deadlineMs: 20 })
+  await t.rejects(late(null), { code: 'internal_error' }, 'null thrown after the deadline')
+  await t.rejects(late(new TypeError('bug')), { code: 'internal_error' })
+})
+
+t.test('a deadline passed before its timer fires (a blocked event loop) still stops the next call', async (t) => {
+  let ledger: readonly AttemptRecord[] = []
+  await t.rejects(attemptCandidates([{ name: 'busy' }, { name: 'next' }], async (candidate) => {
+    if (candidate.name === 'next') t.fail('called after the deadline')
+    const end = performance.now() + 30
+    while (performance.now() < end) {} // eslint-disable-line no-empty -- a handler that blocks
+    throw new GatewayError('service_unavailable')
+  }, { deadlineMs: 20, onAttempts: (l) => { ledger = l } }), { code: 'service_unavailable' })
+  t.match(ledger, [{ provider: 'busy', decision: 'fell_back' }, { provider: 'next', decision: 'stopped', reason: 'the deadline passed' }])
 })

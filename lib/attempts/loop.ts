@@ -97,6 +97,11 @@ function unfit (needs: RequestProfile, refused: GatewayErrorCode[], candidate: A
   return undefined
 }
 
+/** Whether a call failed because its signal was aborted (fetchUpstream says client_disconnected). */
+function cancelled (error: unknown): boolean {
+  return isGatewayError(error) ? error.code === 'client_disconnected' : (error as { name?: unknown } | null)?.name === 'AbortError'
+}
+
 function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve() }
@@ -135,10 +140,14 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
 ): Promise<AttemptResult<T, C>> {
   const policy = options.policy ?? defaultAttemptPolicy
   const maxAttempts = positive(options.maxAttempts, 5, 'maxAttempts')
-  const deadline = performance.now() + positive(options.deadlineMs, 60_000, 'deadlineMs')
+  const deadlineMs = positive(options.deadlineMs, 60_000, 'deadlineMs')
+  const deadline = performance.now() + deadlineMs
   const maxWait = positive(options.maxWaitMs, 10_000, 'maxWaitMs')
   const backoff = positive(options.backoffMs, 250, 'backoffMs')
-  const { signal } = options
+  // A call still running at the deadline is cancelled: the loop is bounded, whatever the call's own timeouts.
+  const overtime = new AbortController()
+  const timer = setTimeout(() => overtime.abort(), Math.min(deadlineMs, 2 ** 31 - 1))
+  const signal = options.signal === undefined ? overtime.signal : AbortSignal.any([options.signal, overtime.signal])
   const ledger: AttemptRecord[] = []
   const failures: Failure[] = []
   const refused: GatewayErrorCode[] = []
@@ -146,6 +155,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
   let calls = 0
 
   const finish = (outcome: 'succeeded' | 'failed') => {
+    clearTimeout(timer)
     if (calls > 1 && options.reply !== undefined) {
       options.reply.header('x-gateway-attempts', String(calls))
       const fallbacks = ledger.filter((record) => record.decision === 'fell_back').length
@@ -153,7 +163,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
     }
     options.onAttempts?.(ledger, outcome)
   }
-  const left = () => signal?.aborted === true
+  const left = () => options.signal?.aborted === true
   const stopReason = (): string | undefined => {
     if (left()) return 'the client left'
     if (calls >= maxAttempts) return `maxAttempts (${maxAttempts}) reached`
@@ -210,7 +220,10 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
       ledger.push({ provider: candidate.name, ...model, duration_ms: duration, decision: 'succeeded' })
       return { done: true, result }
     } catch (error) {
-      const { code, details } = failureOf(error, candidate)
+      // cancelled at the deadline (the call gave up on the aborted signal): the provider took too long
+      const { code, details } = overtime.signal.aborted && !left() && cancelled(error)
+        ? { code: 'upstream_timeout' as const, details: { provider: candidate.name } }
+        : failureOf(error, candidate)
       const rule = policy.rule(code)
       const wait = statedWait(details)
       const status = upstreamStatus(details)
@@ -228,6 +241,10 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
       failures.push({ code, details, rule, wait })
       if (left()) {
         record.reason = 'the client left'
+        return { done: false, next: false }
+      }
+      if (overtime.signal.aborted) {
+        record.reason = `the deadline (${deadlineMs} ms) passed during the call`
         return { done: false, next: false }
       }
       if (retry < rule.retries && (wait === undefined || wait <= maxWait)) {
