@@ -1,9 +1,9 @@
 // The public surface: what a gateway author uses to reply with catalog errors. Calling providers
 // (fetchUpstream, translateProviderError, the attempt loop, redaction) is its own entry,
 // `fastify-gateway-errors/upstream`; the capability router, which needs no Fastify,
-// `fastify-gateway-errors/routing`; OpenTelemetry hooks, `fastify-gateway-errors/otel`. The package's CommonJS entry (dist/main.js,
-// generated from this module's exports by scripts/build-entry.js) is the plugin itself, carrying
-// these names, as Fastify's own plugins are.
+// `fastify-gateway-errors/routing`; OpenTelemetry hooks, `fastify-gateway-errors/otel`. The
+// package's CommonJS entry (dist/main.js, generated from this module's exports by
+// scripts/build-entry.js) is the plugin itself, carrying these names, as Fastify's own plugins are.
 import { gatewayErrors } from './plugin'
 
 export { gatewayErrors }

@@ -17,8 +17,11 @@ import { parseRetryAfter, parseRetryAfterMs, SHARED_CAPACITY_CODES, type RetryJi
 import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
 import { createSerializers } from './serializers'
 import { bareBody, registerTranslator } from './server-options'
-import { handlerStarted, kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt, type RequestSlots } from './symbols'
-import { kServerSpan, serverSpanOf, tracingRegistered } from './telemetry'
+import {
+  handlerStarted, kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt
+} from './symbols'
+import { keepServerSpans } from './telemetry'
+import { markArrivals } from './record'
 import { translateError, validationErrorFormatter } from './translate'
 
 export type { GatewayErrorsOptions } from './options'
@@ -149,31 +152,13 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   }
 
   registerTranslator(fastify, sendTranslated)
-  const tracker = createDisconnectTracker({
-    record: (reply) => recordDisconnect(reply),
-    recordAll: options.trackDisconnects
-  })
+  const tracker = createDisconnectTracker({ record: recordDisconnect, recordAll: options.trackDisconnects })
   fastify.decorateRequest(kDisconnectRecorded, false)
   fastify.decorateRequest(kReply, null)
   fastify.decorateRequest(kAbortController, null)
   fastify.decorateRequest(kStartedAt, 0)
-  if (options.onGatewayError !== undefined) {
-    // The event's elapsedMs counts from arrival (hooks and body parsing included): one hook, only for
-    // applications that read it.
-    fastify.addHook('onRequest', function markArrival (request, _reply, done) {
-      (request as FastifyRequest & RequestSlots)[kStartedAt] = performance.now()
-      done()
-    })
-  }
-  if (tracingRegistered()) {
-    // Tracing is on: the span active at arrival is the HTTP server span, which error replies mark
-    // (with @fastify/otel, the handler runs under another span).
-    fastify.decorateRequest(kServerSpan, undefined)
-    fastify.addHook('onRequest', function keepServerSpan (request, _reply, done) {
-      (request as FastifyRequest & { [kServerSpan]?: unknown })[kServerSpan] = serverSpanOf(request.raw)
-      done()
-    })
-  }
+  if (options.onGatewayError !== undefined) markArrivals(fastify)
+  keepServerSpans(fastify)
   fastify.decorateRequest('abortSignal', {
     getter (this: FastifyRequest) { return tracker.signalOf(this) }
   })

@@ -1,5 +1,5 @@
 // What the observability hook sees, once per gateway error; client_disconnected logged once.
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { PREFIX } from './options'
 import type { GatewayErrorCode } from './catalog'
 import type { AttemptRecord } from './attempts/loop'
@@ -60,11 +60,23 @@ export function createRecorder (onGatewayError: ((event: GatewayErrorEvent) => v
         const delivery = deliveryOf(source, entry.status === 0 ? 'client_disconnected' : 'failed')
         if (delivery !== undefined) event.delivery = delivery
       }
-      const attempts = isGatewayError(error) ? (error.details as { attempts?: unknown } | undefined)?.attempts : undefined
+      const details = isGatewayError(error) ? error.details as { attempts?: unknown } | undefined : undefined
+      const attempts = details?.attempts
       if (Array.isArray(attempts)) event.attempts = attempts as AttemptRecord[]
       onGatewayError(event)
     } catch (hookError) {
       request.log.error({ err: hookError }, `${PREFIX}: onGatewayError hook threw`)
     }
   }
+}
+
+/**
+ * Makes the events' elapsedMs count from arrival (hooks and body parsing included): one onRequest
+ * hook, added only for applications that read the events.
+ */
+export function markArrivals (fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', function markArrival (request, _reply, done) {
+    (request as FastifyRequest & RequestSlots)[kStartedAt] = performance.now()
+    done()
+  })
 }

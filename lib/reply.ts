@@ -56,14 +56,16 @@ export interface Translated {
 
 const NOTHING_TRANSLATED: Translated = Object.freeze({})
 
-export type SendGatewayError = (reply: FastifyReply, code: GatewayErrorCode, details: unknown, translated?: Translated) => FastifyReply
+export type SendGatewayError =
+  (reply: FastifyReply, code: GatewayErrorCode, details: unknown, translated?: Translated) => FastifyReply
 
 export interface Sender {
   send: SendGatewayError
   /** Records client_disconnected for a request whose client has gone (once per request). */
   recordDisconnect: (reply: FastifyReply, error?: unknown) => void
   /** The SSE error event for a stream that has already started, recorded as the reply's error. */
-  streamFrame: (reply: FastifyReply, code: GatewayErrorCode, details: unknown, translated?: Translated) => string | undefined
+  streamFrame:
+  (reply: FastifyReply, code: GatewayErrorCode, details: unknown, translated?: Translated) => string | undefined
 }
 
 interface Prepared {
@@ -107,7 +109,9 @@ export function createSender (options: SenderOptions): Sender {
   }
 
   /** Everything about the reply but writing it; undefined when nothing may be written (status 0). */
-  function prepare (reply: FastifyReply, requested: GatewayErrorCode, rawDetails: unknown, translated: Translated): Prepared | undefined {
+  function prepare (
+    reply: FastifyReply, requested: GatewayErrorCode, rawDetails: unknown, translated: Translated
+  ): Prepared | undefined {
     const { error, trusted = false } = translated
     const request = reply.request
     let code = requested

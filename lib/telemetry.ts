@@ -3,6 +3,7 @@
 // `error.type` (stable) and HTTP server spans (stable: Error status for 5xx only); for provider calls
 // the GenAI client spans and metrics of the semantic conventions v1.45.0 (Development).
 import type * as OTelApi from '@opentelemetry/api'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const { version } = require('../package.json') as { version: string }
@@ -64,7 +65,7 @@ type InstrumentedRequest = {
 }
 
 export function markServerSpans (request: InstrumentedRequest, response: object, error: MarkedError): void {
-  if (otel === undefined) return
+  if (otel === undefined || !tracingRegistered()) return // nothing records: no work on the error path
   const { code, status, message } = error
   const attributes: ErrorAttributes = {
     'error.type': code,
@@ -110,7 +111,9 @@ function keepErrorType (span: OTelApi.Span): Pick<OTelApi.Span, 'setAttributes'>
       }
     }
     writers.set(span, own)
-    span.setAttribute = function (key, value) { return key === 'error.type' ? this : setAttribute.call(this, key, value) }
+    span.setAttribute = function (key, value) {
+      return key === 'error.type' ? this : setAttribute.call(this, key, value)
+    }
     span.setAttributes = function (attributes) {
       if (!('error.type' in attributes)) return setAttributes.call(this, attributes)
       const { 'error.type': _ignored, ...rest } = attributes
@@ -131,6 +134,19 @@ export function tracingRegistered (): boolean {
 const kProbe = Symbol('fastify-gateway-errors.server-span-probe')
 
 /**
+ * When a tracer provider is registered, keeps each request's HTTP server span (the span active at its
+ * arrival), which error replies mark: with @fastify/otel, the handler runs under spans of its own.
+ */
+export function keepServerSpans (fastify: FastifyInstance): void {
+  if (!tracingRegistered()) return
+  fastify.decorateRequest(kServerSpan, undefined)
+  fastify.addHook('onRequest', function keepServerSpan (request, _reply, done) {
+    (request as FastifyRequest & { [kServerSpan]?: unknown })[kServerSpan] = serverSpanOf(request.raw)
+    done()
+  })
+}
+
+/**
  * The HTTP server span of a request. instrumentation-http binds its context to the request object,
  * so a listener on it runs in that context, even where @fastify/otel runs hooks under spans of its own.
  */
@@ -146,7 +162,9 @@ export function serverSpanOf (raw: IncomingMessage): OTelApi.Span | undefined {
  * `error.type` to the status code when the response ends, after the plugin; this puts the catalog
  * code back, with the retryable flag and the request id.
  */
-export function gatewaySpanAttributes (span: OTelApi.Span, _request: unknown, response: IncomingMessage | ServerResponse) {
+export function gatewaySpanAttributes (
+  span: OTelApi.Span, _request: unknown, response: ServerResponse | IncomingMessage
+): void {
   const attributes = (response as { [kErrorAttributes]?: ErrorAttributes })[kErrorAttributes]
   if (attributes !== undefined) {
     span.setAttributes(attributes)
@@ -213,7 +231,8 @@ export function upstreamCall<T> (info: UpstreamCallInfo, run: Run<T>): Promise<T
   }
   const span = tracer.startSpan(name, { kind: api.SpanKind.CLIENT, attributes: defined(base) })
   // No SDK registered (the API alone, pulled in by another package): nothing to record, nothing to pay.
-  if (!span.isRecording() && api.metrics.getMeterProvider().constructor.name === 'NoopMeterProvider') return run(undefined)
+  const metered = api.metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider'
+  if (!span.isRecording() && !metered) return run(undefined)
   const started = performance.now()
   const seconds = () => (performance.now() - started) / 1000
   const call: UpstreamCallSpan = {

@@ -99,7 +99,8 @@ function unfit (needs: RequestProfile, refused: GatewayErrorCode[], candidate: A
 
 /** Whether a call failed because its signal was aborted (fetchUpstream says client_disconnected). */
 function cancelled (error: unknown): boolean {
-  return isGatewayError(error) ? error.code === 'client_disconnected' : (error as { name?: unknown } | null)?.name === 'AbortError'
+  if (isGatewayError(error)) return error.code === 'client_disconnected'
+  return (error as { name?: unknown } | null)?.name === 'AbortError'
 }
 
 function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {

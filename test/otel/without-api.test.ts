@@ -59,6 +59,8 @@ t.test('in this process, with the API switched off: the same paths, nothing reco
 t.test('a marked span keeps the catalog code; providers without a delegate count as registered', async (t) => {
   const telemetry = await import('../../lib/telemetry')
   const api = await import('@opentelemetry/api')
+  const { TracerProvider } = await import('@opentelemetry/sdk-trace')
+  api.trace.setGlobalTracerProvider(new TracerProvider()) // spans are marked only when something records
   const written: Record<string, unknown> = {}
   // as the SDK's span: setAttributes goes through this.setAttribute
   const span = {
