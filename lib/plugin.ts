@@ -2,11 +2,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRouteTable } from './allowed-methods'
-import { catalog, codes, isGatewayErrorCode, type GatewayErrorCode, type GatewayErrorDetails, type SendableCode } from './catalog'
+import { catalog, codes, isGatewayErrorCode, type GatewayErrorCode, type SendableCode } from './catalog'
 import { createDisconnectTracker } from './disconnects'
 import { envelopeNames, envelopes, isEnvelopeName, type Envelope, type EnvelopeName } from './envelopes'
 import { createStreamGuard } from './event-stream'
-import { isGatewayError, type ExtraCode } from './gateway-error'
+import { isGatewayError, type DetailsOf, type ExtraCode } from './gateway-error'
 import { fail, PREFIX, validateOptions, type GatewayErrorsOptions, type ResolvedOptions } from './options'
 import { registerDocsRoutes } from './docs-routes'
 import { addExtraCodes } from './extra-codes'
@@ -36,10 +36,11 @@ export interface RouteGatewayErrorsConfig {
 
 declare module 'fastify' {
   interface FastifyReply {
-    /** Replies with a catalog error: its status, headers and body in the route's envelope. */
-    gatewayError<C extends SendableCode>(code: C, details?: GatewayErrorDetails<C>): FastifyReply
-    /** A code of your own, declared in `GatewayErrorExtraCodes` and passed in `extraCodes`. */
-    gatewayError<C extends ExtraCode>(code: C, details?: GatewayErrorExtraCodes[C]): FastifyReply
+    /**
+     * Replies with a catalog error, or a code of your own (declared in `GatewayErrorExtraCodes` and
+     * passed in `extraCodes`): its status, headers and body in the route's envelope.
+     */
+    gatewayError<C extends SendableCode | ExtraCode>(code: C, details?: DetailsOf<C>): FastifyReply
     /** Translates anything thrown into a catalog error and replies with it. For apps with their own error handler. */
     gatewayErrorFrom(error: unknown): FastifyReply
   }
@@ -199,8 +200,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     done(null, payload)
   })
 
-  fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode, details?: unknown) {
-    return send(this, code, details)
+  fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode | ExtraCode, details?: unknown) {
+    return send(this, code as GatewayErrorCode, details)
   })
   fastify.decorateReply('gatewayErrorFrom', function (this: FastifyReply, error: unknown) {
     return sendTranslated(this, error)

@@ -130,6 +130,64 @@ for (const kind of typescriptKinds) {
   })
 }
 
+// What a user reads when a call is wrong: the mistake named, on each TypeScript a project may have
+// (the last overload of an older signature made TypeScript 7 report "not assignable to 'never'").
+const mistakes = `import Fastify from 'fastify'
+import gatewayErrors, { GatewayError } from 'fastify-gateway-errors'
+const app = Fastify()
+app.register(gatewayErrors)
+app.get('/', async (_request, reply) => {
+  reply.gatewayError('rate_limit_exeeded')
+  reply.gatewayError('rate_limit_exceeded', { retry_after: 5 })
+  reply.gatewayError('rate_limit_exceeded', { retry_after_ms: 'soon' })
+  void new GatewayError('modle_not_found')
+  void new GatewayError('model_not_found', { modle: 'm' })
+  throw new GatewayError('context_length_exceeded', { requested_tokens: 'many', max_context_tokens: 5 })
+})
+`
+const MISTAKES: Array<[line: number, says: RegExp]> = [
+  [6, /Argument of type '"rate_limit_exeeded"' is not assignable to parameter of type/],
+  [7, /'retry_after' does not exist in type '\{ retry_after_ms\?: number/],
+  [8, /Type 'string' is not assignable to type 'number'/],
+  [9, /Argument of type '"modle_not_found"' is not assignable to parameter of type/],
+  [10, /'modle' does not exist in type '\{ model: string/],
+  [11, /Type 'string' is not assignable to type 'number'/]
+]
+const OWN_CODE = "declare module 'fastify' { interface GatewayErrorExtraCodes { guardrail_blocked: { policy?: string } } }\nexport {}\n"
+
+// The project's own TypeScript (6), and the ones before and after it, from the npm registry once.
+// TypeScript 7 is a native compiler: run as it is, since tap's process tracking cannot load its ESM
+// launcher.
+function typescriptCompiler (version: string | undefined): [file: string, ...args: string[]] {
+  if (version === undefined) return [process.execPath, tsc]
+  const prefix = join(root, 'node_modules', '.cache', `typescript-${version}`)
+  const modules = join(prefix, 'node_modules')
+  if (!existsSync(join(modules, 'typescript', 'package.json'))) {
+    const installed = run('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, `typescript@${version}`], root)
+    if (installed.code !== 0) throw new Error(installed.out)
+  }
+  if (!version.startsWith('7.')) return [process.execPath, join(modules, 'typescript', 'bin', 'tsc')]
+  return [join(modules, '@typescript', `typescript-${process.platform}-${process.arch}`, 'lib', 'tsc')]
+}
+
+for (const [label, version] of [['5.9', '5.9.3'], ['6', undefined], ['7', '7.0.2']] as const) {
+  for (const own of [false, true]) {
+    t.test(`TypeScript ${label}${own ? ', with a code of your own declared' : ''}: each type error names the real mistake`, async (t) => {
+      const files: Record<string, string> = { 'mistakes.ts': mistakes }
+      if (own) files['own.ts'] = OWN_CODE
+      const dir = project({ name: `mistakes-${label}-${String(own)}`, type: 'module', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' }, files })
+      const compiled = (([file, ...args]) => run(file, [...args, '-p', '.', '--noEmit', '--pretty', 'false'], dir))(typescriptCompiler(version))
+      const errors = new Map<number, string>()
+      for (const match of compiled.out.matchAll(/mistakes\.ts\((\d+),\d+\): (error TS[^\n]*)/g)) errors.set(Number(match[1]), match[2] as string)
+      t.same([...errors.keys()], MISTAKES.map(([line]) => line), compiled.out.slice(0, 600))
+      for (const [line, says] of MISTAKES) {
+        t.match(errors.get(line), says, `line ${line}`)
+        t.notMatch(errors.get(line), /type 'never'/, `line ${line} does not blame the code`)
+      }
+    })
+  }
+}
+
 t.test('TypeScript CommonJS: import = require(), as the README says', async (t) => {
   const dir = project({
     name: 'cjs-require',
