@@ -62,6 +62,16 @@ export interface UpstreamResult {
   delivered?: Promise<StreamDelivery>
 }
 
+const UPSTREAM_HINT = 'fetchUpstream() resolves with { response, body, stream?, delivered? }: reply with its .body, or send its .stream'
+
+/**
+ * Marks a result that holds a reply body but is not one: returning it from a route by mistake would
+ * send `{"response":{},…}`. Serializing it throws instead (an internal_error, with the hint logged).
+ */
+export function notAReplyBody<T extends object> (result: T, hint: string): T {
+  return Object.defineProperty(result, 'toJSON', { value: () => { throw new TypeError(hint) }, enumerable: false })
+}
+
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
 const ERROR_BODY_BYTES = 64 * 1024
 const EXCERPT_SOURCE = 2048
@@ -182,7 +192,7 @@ async function fetchFromProvider (url: string | URL, options: UpstreamOptions): 
     if (raw === true && response.ok && type.startsWith('text/event-stream') && response.body !== null) {
       // The answer deadline runs on to the first event: headers and then nothing is no answer.
       const stream = await openEventStream(response.body, provider, deadlines, startedAt)
-      return { response, body: undefined, stream, delivered: stream.delivered }
+      return notAReplyBody({ response, body: undefined, stream, delivered: stream.delivered }, UPSTREAM_HINT)
     }
     deadlines.answered()
 
@@ -210,7 +220,7 @@ async function fetchFromProvider (url: string | URL, options: UpstreamOptions): 
     }
     if (isSafetyBlock(body)) throw trustDetails(new GatewayError('content_filtered', { provider }))
     if (raw === true || (validate !== undefined && !validate(body))) return bad(response.status, text)
-    return { response, body }
+    return notAReplyBody({ response, body }, UPSTREAM_HINT)
   } catch (error) {
     return fail(error)
   }

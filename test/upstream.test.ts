@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { attemptCandidates } from '../lib/upstream-entry'
 import { fetchUpstream, GatewayError } from './internals'
 import { buildApp, validateBody } from './helpers'
 
@@ -134,4 +135,34 @@ t.test('a fetch that fails without a cause code is an upstream_error', async (t)
   const error = await fetchUpstream('http://127.0.0.1:1/', { provider: 'p', timeoutMs: 100, fetch: failing }).catch((e: GatewayError) => e)
   t.equal((error as GatewayError).code, 'upstream_error')
   t.equal(((error as GatewayError).cause as Error).message, 'boom', 'the cause is kept for the log')
+})
+
+t.test('a route that returns the whole result by mistake sends internal_error, never {"response":{},…}', async (t) => {
+  const upstream = await fakeUpstream()
+  t.teardown(() => { upstream.closeAllConnections(); upstream.close() })
+  const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+  const logged: string[] = []
+  const stream = { write: (line: string) => { logged.push(line) } }
+  const app = await buildApp({}, (app) => {
+    app.get('/whole', async () => fetchUpstream(`${base}/ok`, { provider: 'p', timeoutMs: 1000 }))
+    app.get('/whole-schema', {
+      schema: { response: { 200: { type: 'object', properties: { response: { type: 'object' }, body: { type: 'object', additionalProperties: true } } } } }
+    }, async () => fetchUpstream(`${base}/ok`, { provider: 'p', timeoutMs: 1000 }))
+    app.get('/attempts', async () => attemptCandidates([{ name: 'p' }], () => fetchUpstream(`${base}/ok`, { provider: 'p', timeoutMs: 1000 })))
+    app.get('/body', async () => (await fetchUpstream(`${base}/ok`, { provider: 'p', timeoutMs: 1000 })).body)
+  }, { logger: { level: 'error', stream } })
+  t.teardown(() => app.close())
+  for (const [url, hint] of [['/whole', /fetchUpstream\(\) resolves with \{ response, body/], ['/whole-schema', /reply with its \.body/], ['/attempts', /attemptCandidates\(\) resolves with \{ result, candidate, ledger \}/]] as const) {
+    const res = await app.inject(url)
+    t.equal(res.statusCode, 500, url)
+    t.equal(res.json().error.code, 'internal_error', url)
+    t.notMatch(res.body, /"response"|chatcmpl/, `${url}: nothing of the result is sent`)
+    t.equal(validateBody('openai', 'internal_error', res.json()), null, `${url}: the published schema`)
+    t.match(logged.join(''), hint, `${url}: the log says what to send instead`)
+  }
+  const ok = await app.inject('/body')
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json(), { id: 'chatcmpl-1', choices: [] }, 'its .body is the reply')
+  const result = await fetchUpstream(`${base}/ok`, { provider: 'p', timeoutMs: 1000 })
+  t.same(Object.keys(result), ['response', 'body'], 'the guard is not enumerable: spreads and destructuring are unchanged')
 })

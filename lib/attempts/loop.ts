@@ -9,8 +9,10 @@ import type { ProviderDescription, RequestProfile } from '../routing/types'
 import { finalFailure, type Failure } from './final-code'
 import { defaultAttemptPolicy, type AttemptPolicy } from './policy'
 import { upstreamCall } from '../telemetry'
+import { notAReplyBody } from '../upstream'
 import type { Static } from '@sinclair/typebox'
 
+const ATTEMPTS_HINT = 'attemptCandidates() resolves with { result, candidate, ledger }: reply with result.body, or send result.stream'
 export type AttemptRecord = Static<typeof AttemptRecordSchema>
 
 /** A candidate: a provider (as `routeRequest` returns them), optionally of another model. */
@@ -280,7 +282,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
     const outcome = await tryCandidate(candidate)
     if (outcome.done) {
       finish('succeeded')
-      return { result: outcome.result, candidate, ledger }
+      return notAReplyBody({ result: outcome.result, candidate, ledger }, ATTEMPTS_HINT)
     }
     if (!outcome.next) break
   }
