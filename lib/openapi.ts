@@ -3,7 +3,7 @@
 import type { FastifySchema } from 'fastify'
 import { catalog, codesFor, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
 import { schemaTitles, type Envelope } from './envelopes'
-import { documentedSchema } from './route-schemas'
+import { docsOfRoute } from './route-schemas'
 import { exampleBody } from './schemas'
 
 type Json = Record<string, unknown>
@@ -26,17 +26,34 @@ function resolve (schema: Json, components: Record<string, Json>): Json {
 }
 
 /** The plugin attaches its full error schemas inline (no addSchema): here they become named components. */
-function nameComponent (media: Json, components: Record<string, Json>): void {
-  const schema = media.schema as Json | undefined
+function nameComponent (holder: Json, key: string | number, components: Record<string, Json>): void {
+  const schema = holder[key] as Json | undefined
   const title = schema?.title
   const ours = typeof title === 'string' ? schemaTitles.get(title) : undefined
   if (schema === undefined || ours === undefined || schema.$ref !== undefined) return
   if (codesOf(schema, ours.envelope).length !== codesFor(ours.key).length) return // narrowed: stays inline
   components[title as string] ??= schema
-  media.schema = { $ref: `#/components/schemas/${title as string}` }
+  holder[key] = { $ref: `#/components/schemas/${title as string}` }
 }
 
-function addExamples (document: Json): void {
+type DocUrls = Readonly<Partial<Record<GatewayErrorCode, string>>>
+
+const RETRY_HEADERS: Json = {
+  'retry-after': { description: 'Seconds to wait before retrying; sent with retryable codes when a wait is known.', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  'retry-after-ms': { description: 'The same wait in milliseconds.', schema: { type: 'string', pattern: '^[0-9]+$' } }
+}
+
+/** The headers every catalog error carries (the reply path's writeHeaders), documented once per response. */
+function errorHeaders (envelope: Envelope, retryable: boolean): Json {
+  return {
+    'x-should-retry': { description: 'Whether retrying the same request can succeed (`true` on retryable codes).', schema: { type: 'string', enum: ['true', 'false'] } },
+    'x-request-id': { description: 'The request id, as in the body.', schema: { type: 'string' } },
+    ...(envelope.requestIdHeader === 'x-request-id' ? {} : { [envelope.requestIdHeader]: { description: 'The request id, where this envelope\'s SDK reads it.', schema: { type: 'string' } } }),
+    ...(retryable ? RETRY_HEADERS : {})
+  }
+}
+
+function addExamples (document: Json, docUrls: DocUrls): void {
   if (document.openapi === undefined) return // Swagger 2.0: left as @fastify/swagger made it
   const hadComponents = document.components !== undefined
   document.components ??= {}
@@ -45,23 +62,36 @@ function addExamples (document: Json): void {
   for (const item of Object.values((document.paths ?? {}) as Record<string, Json>)) {
     for (const operation of Object.values(item) as Json[]) {
       for (const response of Object.values((operation?.responses ?? {}) as Record<string, Json>)) {
+        let headers: Json | undefined
         for (const media of Object.values((response.content ?? {}) as Record<string, Json>)) {
-          nameComponent(media, components)
-          const schema = resolve((media.schema ?? {}) as Json, components)
-          const envelope = envelopeOfTitle(schema.title)
-          if (envelope === undefined) continue
-          if (openapi30 && Array.isArray(schema.examples)) {
-            // OpenAPI 3.0 schemas take one `example`; @fastify/swagger converts components, not inline schemas
-            schema.example = schema.examples[0]
-            delete schema.examples
+          const anyOf = (media.schema as Json | undefined)?.anyOf as Json[] | undefined
+          const holders: Array<[Json, string | number]> = Array.isArray(anyOf) ? anyOf.map((_, i) => [anyOf as unknown as Json, i]) : [[media, 'schema']]
+          const examples: Json = {}
+          for (const [holder, key] of holders) {
+            nameComponent(holder, key, components)
+            const schema = resolve((holder[key] ?? {}) as Json, components)
+            const envelope = envelopeOfTitle(schema.title)
+            if (envelope === undefined) continue
+            const codes = codesOf(schema, envelope)
+            if (codes.length === 0) continue
+            // The body a reply without details carries, doc_url as this app sends it, request id aside.
+            const bodies = codes.map((code) => exampleBody(envelope, code, docUrls[code]))
+            codes.forEach((code, i) => { examples[code] = { summary: catalog[code].message, value: bodies[i] } })
+            if (openapi30) {
+              // OpenAPI 3.0 schemas take one `example`; @fastify/swagger converts components, not inline schemas
+              schema.example = bodies[0]
+              delete schema.examples
+            } else {
+              schema.examples = bodies
+            }
+            headers = { ...headers, ...errorHeaders(envelope, codes.some((code) => catalog[code].retryable)) }
           }
+          if (Object.keys(examples).length === 0) continue
           // `example` and `examples` are mutually exclusive; @fastify/swagger may have written the former.
           delete media.example
-          media.examples = Object.fromEntries(codesOf(schema, envelope).map((code) => [code, {
-            summary: catalog[code].message,
-            value: exampleBody(envelope, code)
-          }]))
+          media.examples = examples
         }
+        if (headers !== undefined) response.headers = { ...headers, ...(response.headers as Json | undefined) }
       }
     }
   }
@@ -74,8 +104,8 @@ function dropEmptyComponents (document: Json, hadComponents: boolean): void {
 }
 
 /** Post-processes an OpenAPI document built by @fastify/swagger (use as its `transformObject`). */
-export function transformOpenApi (document: Json): Json {
-  addExamples(document)
+export function transformOpenApi (document: Json, docUrls: DocUrls = {}): Json {
+  addExamples(document, docUrls)
   return document
 }
 
@@ -109,13 +139,17 @@ export function withGatewayErrors<T extends SwaggerOptionsLike> (
   options: T
 ): T & Required<Pick<SwaggerOptionsLike, 'refResolver' | 'transform' | 'transformObject'>> {
   const { refResolver, transform, transformObject } = options
+  // The examples carry the doc_url of the registration whose routes the document shows.
+  let docUrls: DocUrls = {}
   return {
     ...options,
     transform: (input: TransformInput): TransformResult => {
       const result: Partial<TransformResult> = transform?.(input) ?? {}
       const own = result.schema ?? input.schema
+      const docs = docsOfRoute(input.route)
+      if (docs !== undefined) docUrls = docs.docUrls
       // @fastify/swagger falls back to the route's own schema when this one is undefined
-      return { url: result.url ?? input.url, schema: (documentedSchema(input.route, own) ?? own) as FastifySchema }
+      return { url: result.url ?? input.url, schema: (docs?.schemaOf(own) ?? own) as FastifySchema }
     },
     refResolver: {
       buildLocalReference: (json: Json, baseUri: unknown, fragment: unknown, i: number) =>
@@ -125,7 +159,7 @@ export function withGatewayErrors<T extends SwaggerOptionsLike> (
     },
     transformObject: (documentObject: { swaggerObject?: Json, openapiObject?: Json }) => {
       const document = transformObject?.(documentObject) ?? documentObject.openapiObject ?? documentObject.swaggerObject ?? {}
-      return transformOpenApi(document)
+      return transformOpenApi(document, docUrls)
     }
   }
 }

@@ -239,7 +239,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     ? createRouteDocs({
       granularity: options.routeSchemas === 'ranges' ? 'range' : 'status',
       envelopes: Object.values(envelopes),
-      alternates: negotiated === undefined ? [] : [negotiated]
+      alternates: negotiated === undefined ? [] : [negotiated],
+      docUrls
     })
     : undefined
 
@@ -253,7 +254,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     const ownSchemas = foreignErrorStatuses(route.schema)
     if (ownSchemas.size > 0) {
       this.log.info({ route: `${String(route.method)} ${route.url}`, statuses: [...ownSchemas] },
-        `${PREFIX}: the route declares its own schema for these error statuses; catalog errors on them are serialized by the plugin`)
+        `${PREFIX}: the route declares its own schema for these error statuses; catalog errors on them keep the catalog's shape, documented beside yours`)
     }
     if (docsFor !== undefined) documentRoute(route, docsFor(envelope, config.codes))
     if (options.errorHandler && route.schemaErrorFormatter === undefined) {

@@ -42,20 +42,55 @@ export interface RouteDocsOptions {
   alternates: readonly Envelope[]
   /** One schema per status (documents every status), or per range, 4xx and 5xx. */
   granularity: 'status' | 'range'
+  /** The `doc_url` this registration's replies carry, per code, for the examples. */
+  docUrls: Readonly<Partial<Record<GatewayErrorCode, string>>>
 }
 
 /** What one registration of the plugin documents for a route: its envelope and declared codes. */
 export interface RouteDocs {
-  /** The route's schema with the error responses it does not declare itself added. */
+  /** The route's schema with the error responses added (beside its own, where it declares some). */
   schemaOf (schema: FastifySchema | undefined): FastifySchema
+  /** The `doc_url` of a code in this registration's replies. */
+  readonly docUrls: Readonly<Partial<Record<GatewayErrorCode, string>>>
 }
 
 function mediaType (contentType: string): string {
   return contentType.split(';')[0] as string
 }
 
-function declares (response: Record<string, unknown>, key: ResponseKey): boolean {
-  return Object.hasOwn(response, String(key)) || Object.hasOwn(response, `${String(key)[0]}xx`) || Object.hasOwn(response, 'default')
+const ERROR_KEY = /^(?:[45]\d\d|[45]xx|default)$/i
+
+/** The route's own schema for `key` (exactly, by its range, or as default), when it is not one of ours. */
+function foreignFor (response: Record<string, unknown>, key: ResponseKey): unknown {
+  for (const name of [String(key), `${String(key)[0]}xx`, 'default']) {
+    if (Object.hasOwn(response, name)) return isOurs(response[name]) ? null : response[name]
+  }
+  return undefined
+}
+
+function asContent (response: object, mediaType: string): Record<string, { schema?: unknown }> {
+  const { content } = response as { content?: Record<string, { schema?: unknown }> }
+  if (content !== null && typeof content === 'object') return content
+  const { description: _description, ...schema } = response as { description?: unknown }
+  return { [mediaType]: { schema } }
+}
+
+/**
+ * A status on which both can be sent: the route's own body (what the handler sends with
+ * `reply.code(…).send(…)`) and a catalog error, which is always in the catalog's shape.
+ */
+function eitherOf (own: object, catalogs: readonly object[], mediaType: string): object {
+  const content: Record<string, { schema?: unknown }> = {}
+  for (const response of [own, ...catalogs]) {
+    for (const [type, media] of Object.entries(asContent(response, mediaType))) {
+      const earlier = content[type]?.schema as { anyOf?: unknown[] } | undefined
+      content[type] = earlier === undefined ? media : { schema: { anyOf: [...(earlier.anyOf ?? [earlier]), media.schema ?? {}] } }
+    }
+  }
+  const ownDescription = (own as { description?: unknown }).description
+  const description = `${typeof ownDescription === 'string' ? ownDescription : 'The route\'s own reply'}, or a catalog error. ` +
+    catalogs.map((ours) => (ours as { description: string }).description).join('\n')
+  return { description, content }
 }
 
 // Filled by the plugin's onRoute hook, read by withGatewayErrors' transform when the document is
@@ -66,7 +101,12 @@ export function documentRoute (route: object, docs: RouteDocs): void {
   routeDocs.set(route, docs)
 }
 
-/** The schema to document for a route @fastify/swagger collected; undefined for a route the plugin did not see. */
+/** What the plugin documents for a route @fastify/swagger collected; undefined for a route the plugin did not see. */
+export function docsOfRoute (route: object): RouteDocs | undefined {
+  return routeDocs.get(route)
+}
+
+/** The schema to document for a route; undefined for a route the plugin did not see. */
 export function documentedSchema (route: object, schema: FastifySchema | undefined): FastifySchema | undefined {
   return routeDocs.get(route)?.schemaOf(schema)
 }
@@ -101,6 +141,15 @@ export function createRouteDocs (options: RouteDocsOptions): (envelope: Envelope
     }
   }
 
+  /** The catalog's responses for a key a route declares itself: a status, a range or `default`. */
+  function catalogResponses (envelope: Envelope, key: string, codes: readonly GatewayErrorCode[] | undefined): object[] {
+    const declared = (candidate: ResponseKey): boolean => codes === undefined || codes.some((code) => inResponseKey(code, candidate))
+    const responseKeys = (key === 'default' ? ['4xx', '5xx'] : [/^\d+$/.test(key) ? Number(key) : key]) as ResponseKey[]
+    return responseKeys
+      .filter((candidate) => (typeof candidate !== 'number' || statuses.includes(candidate)) && declared(candidate))
+      .map((candidate) => errorResponse(envelope, candidate, codes))
+  }
+
   const perRoute = new Map<string, RouteDocs>()
   return function docsFor (envelope, codes) {
     const id = `${envelope.name}:${codes?.join(',') ?? '*'}`
@@ -108,10 +157,19 @@ export function createRouteDocs (options: RouteDocsOptions): (envelope: Envelope
     if (docs === undefined) {
       const routeKeys = codes === undefined ? keys : keys.filter((key) => codes.some((code) => inResponseKey(code, key)))
       docs = {
+        docUrls: options.docUrls,
         schemaOf (schema) {
-          const response: Record<string, unknown> = { ...(schema?.response as Record<string, unknown> | undefined) }
+          const own = (schema?.response ?? {}) as Record<string, unknown>
+          const response: Record<string, unknown> = { ...own }
+          const media = mediaType(envelope.contentType)
+          for (const key of Object.keys(own)) {
+            // A route's own error schema documents its own replies; catalog errors on that status stay in the catalog's shape.
+            if (!ERROR_KEY.test(key) || isOurs(own[key]) || own[key] === null || typeof own[key] !== 'object') continue
+            const catalogs = catalogResponses(envelope, key.toLowerCase(), codes)
+            if (catalogs.length > 0) response[key] = eitherOf(own[key] as object, catalogs, media)
+          }
           for (const key of routeKeys) {
-            if (!declares(response, key)) response[key] = errorResponse(envelope, key, codes)
+            if (foreignFor(own, key) === undefined) response[key] = errorResponse(envelope, key, codes)
           }
           return { ...schema, response }
         }
