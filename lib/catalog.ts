@@ -101,6 +101,7 @@ export const catalog = {
     status: 400,
     message: 'Token count exceeds the model’s context window',
     retryable: false,
+    param: 'messages',
     details: { ...Routing, requested_tokens: Type.Integer({ minimum: 0 }), max_context_tokens: Type.Integer({ minimum: 0 }) },
     subject: (d) => `prompt is too long: ${d.requested_tokens} tokens > ${d.max_context_tokens} maximum`,
     clientWords: 'the request exceeds the maximum context length'

@@ -34,7 +34,8 @@ export interface ErrorReference {
   retry: string
   param: string | null
   remedy: string
-  details: Array<{ name: string, required: boolean }>
+  /** Details are optional on every reply; `always`: present whenever the reply carries details. */
+  details: Array<{ name: string, always: boolean }>
   sdk: { openai: string, anthropic: string, ai_sdk: string }
   examples: Record<string, unknown>
 }
@@ -84,7 +85,7 @@ export function errorReference (code: GatewayErrorCode, docUrl: string): ErrorRe
     param: entry.param,
     remedy: sendable ? remedyFor(code) : 'Nothing: it is recorded for the operator, never sent.',
     details: Object.keys(entry.details.properties).filter((name) => !commonDetailNames.has(name))
-      .map((name) => ({ name, required: required.has(name) })),
+      .map((name) => ({ name, always: required.has(name) })),
     sdk: {
       openai: sendable ? OPENAI_CLASS[entry.status] ?? (entry.status >= 500 ? 'InternalServerError' : 'APIError') : '',
       anthropic: sendable ? ANTHROPIC_CLASS[entry.status] ?? (entry.status >= 500 ? 'InternalServerError' : 'APIError') : '',
@@ -98,10 +99,12 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 /** Escaped text, with `backticks` shown as code. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>')
 
+// Long snake_case codes and JSON strings wrap anywhere: nothing scrolls sideways on a phone.
 const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}' +
-  'code,pre{font:14px/1.4 ui-monospace,monospace;background:#f4f4f4}pre{padding:.75rem;white-space:pre-wrap;word-break:break-word}' +
-  'h1 code{font-size:inherit;background:none}' +
-  'table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}'
+  'code,pre{font:14px/1.4 ui-monospace,monospace;background:#f4f4f4}pre{padding:.75rem;white-space:pre-wrap;overflow-wrap:anywhere}' +
+  'h1{overflow-wrap:anywhere}h1 code{font-size:inherit;background:none}' +
+  'table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;' +
+  'vertical-align:top;overflow-wrap:anywhere}'
 
 function page (title: string, body: string): string {
   return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
@@ -119,24 +122,40 @@ export function indexPage (base: string): string {
     `<table><thead><tr><th>code</th><th>status</th><th>retry</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`)
 }
 
+function detailsText (details: ErrorReference['details']): string | undefined {
+  if (details.length === 0) return undefined
+  const names = details.map((detail) => `<code>${detail.name}</code>`).join(' ')
+  const always = details.filter((detail) => detail.always).map((detail) => `<code>${detail.name}</code>`)
+  return always.length === 0
+    ? `${names} (each optional)`
+    : `${names}. A reply may carry no details; when it does, ${always.join(' and ')} ${always.length === 1 ? 'is' : 'are'} always there.`
+}
+
 /** The page of one code. */
 export function codePage (reference: ErrorReference, base: string): string {
-  const facts: Array<[string, string]> = [
+  const facts: Array<[string, string | undefined]> = [
     ['HTTP status', reference.status === 0 ? 'none (never sent)' : String(reference.status)],
     ['Message', escapeHtml(reference.message)],
     ['OpenAI <code>type</code>', `<code>${reference.type}</code>`],
     ['Anthropic <code>error.type</code>', `<code>${reference.anthropic_type}</code>`],
     ['Retry', prose(reference.retry)],
     ['What to do', prose(reference.remedy)],
-    ['Field', reference.param === null ? '—' : `<code>${escapeHtml(reference.param)}</code>`],
-    ['Details', reference.details.map((d) => `<code>${d.name}${d.required ? '' : '?'}</code>`).join(' ') || '—'],
-    ['openai SDK raises', `<code>${reference.sdk.openai || '—'}</code>`],
-    ['@anthropic-ai/sdk raises', `<code>${reference.sdk.anthropic || '—'}</code>`],
-    ['Vercel AI SDK raises', `<code>${escapeHtml(reference.sdk.ai_sdk || '—')}</code>`]
+    ['Field (<code>param</code>)', reference.param === null ? undefined : `<code>${escapeHtml(reference.param)}</code>`],
+    ['Details', detailsText(reference.details)],
+    ['openai SDK raises', reference.sdk.openai === '' ? undefined : `<code>${reference.sdk.openai}</code>`],
+    ['@anthropic-ai/sdk raises', reference.sdk.anthropic === '' ? undefined : `<code>${reference.sdk.anthropic}</code>`],
+    ['Vercel AI SDK raises', reference.sdk.ai_sdk === '' ? undefined : `<code>${escapeHtml(reference.sdk.ai_sdk)}</code>`]
   ]
+  const rows = facts.filter((fact): fact is [string, string] => fact[1] !== undefined)
   const examples = Object.entries(reference.examples)
     .map(([name, body]) => `<h3>${name}</h3><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre>`).join('')
   return page(reference.code, `<p><a href="${escapeHtml(base)}">All error codes</a></p><h1><code>${reference.code}</code></h1>` +
-    `<table><tbody>${facts.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>` +
-    (examples === '' ? '' : `<h2>Example bodies</h2>${examples}`))
+    `<table><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>` +
+    (examples === '' ? '' : `<h2>Example bodies (without details)</h2>${examples}`))
+}
+
+/** For a browser asking for a code that does not exist; the code asked for is not echoed. */
+export function unknownCodePage (base: string): string {
+  return page('Unknown error code', '<h1>Unknown error code</h1><p>This gateway has no error with that code. ' +
+    `<a href="${escapeHtml(base)}">All error codes</a></p>`)
 }

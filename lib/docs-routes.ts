@@ -2,7 +2,7 @@
 // HTML for browsers and JSON when asked (`Accept: application/json`). Built on first request, kept.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
 import { catalog, codes, isGatewayErrorCode, type GatewayErrorCode } from './catalog'
-import { codePage, errorReference, indexPage } from './docs-pages'
+import { codePage, errorReference, indexPage, unknownCodePage } from './docs-pages'
 
 interface Page { html: string, json: string }
 
@@ -36,19 +36,31 @@ export function registerDocsRoutes (fastify: FastifyInstance, base: string, docU
     return page
   }
 
+  function sendHtml (reply: FastifyReply, html: string): FastifyReply {
+    reply.header('content-security-policy', PAGE_POLICY).header('x-frame-options', 'DENY')
+    return reply.type('text/html; charset=utf-8').send(html)
+  }
+
   function send (request: FastifyRequest, reply: FastifyReply, page: Page): FastifyReply {
     reply.header('vary', 'accept').header('cache-control', 'public, max-age=300')
     reply.header('x-content-type-options', 'nosniff')
     if (wantsJson(request)) return reply.type('application/json; charset=utf-8').send(page.json)
-    reply.header('content-security-policy', PAGE_POLICY).header('x-frame-options', 'DENY')
-    return reply.type('text/html; charset=utf-8').send(page.html)
+    return sendHtml(reply, page.html)
   }
+
+  let unknownPage: string | undefined
 
   const hidden: FastifySchema & { hide: boolean } = { hide: true } // @fastify/swagger leaves it out of the document
   fastify.get(base, { schema: hidden }, async (request, reply) => send(request, reply, pageOf('', indexOf)))
   fastify.get(`${base}/:code`, { schema: hidden }, async (request, reply) => {
     const { code } = request.params as { code: string }
-    if (!isGatewayErrorCode(code)) return reply.gatewayError('resource_not_found', { resource: 'error code', id: code })
+    if (!isGatewayErrorCode(code)) {
+      // A browser gets a page; an API client (or anything not asking for HTML) the catalog error.
+      if (request.headers.accept?.includes('text/html') !== true) return reply.gatewayError('resource_not_found', { resource: 'error code', id: code })
+      reply.code(404).header('vary', 'accept').header('x-content-type-options', 'nosniff')
+      unknownPage ??= unknownCodePage(base)
+      return sendHtml(reply, unknownPage)
+    }
     return send(request, reply, pageOf(code, () => {
       const reference = errorReference(code, docUrl(code))
       return { html: codePage(reference, base), json: JSON.stringify({ ...reference, url: docUrl(code) }) }

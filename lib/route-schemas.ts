@@ -68,8 +68,8 @@ function foreignFor (response: Record<string, unknown>, key: ResponseKey): unkno
   return undefined
 }
 
-function asContent (response: object, mediaType: string): Record<string, { schema?: unknown }> {
-  const { content } = response as { content?: Record<string, { schema?: unknown }> }
+function asContent (response: object, mediaType: string): Record<string, { schema: unknown }> {
+  const { content } = response as { content?: Record<string, { schema: unknown }> }
   if (content !== null && typeof content === 'object') return content
   const { description: _description, ...schema } = response as { description?: unknown }
   return { [mediaType]: { schema } }
@@ -80,11 +80,11 @@ function asContent (response: object, mediaType: string): Record<string, { schem
  * `reply.code(…).send(…)`) and a catalog error, which is always in the catalog's shape.
  */
 function eitherOf (own: object, catalogs: readonly object[], mediaType: string): object {
-  const content: Record<string, { schema?: unknown }> = {}
+  const content: Record<string, { schema: unknown }> = {}
   for (const response of [own, ...catalogs]) {
     for (const [type, media] of Object.entries(asContent(response, mediaType))) {
       const earlier = content[type]?.schema as { anyOf?: unknown[] } | undefined
-      content[type] = earlier === undefined ? media : { schema: { anyOf: [...(earlier.anyOf ?? [earlier]), media.schema ?? {}] } }
+      content[type] = earlier === undefined ? media : { schema: { anyOf: [...(earlier.anyOf ?? [earlier]), media.schema] } }
     }
   }
   const ownDescription = (own as { description?: unknown }).description

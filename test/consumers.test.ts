@@ -46,6 +46,18 @@ t.test('the tarball: dist/ and its entry points, no source maps to files it lack
     if (map !== undefined) t.ok(files.includes(join(file, '..', map)), `${file}: its source map is packed`)
   }
   t.same(names.filter((name) => !new RegExp(`\`${name}[\`(<]`).test(readme)), [], 'every export is documented in the README')
+  // What a user reads in node_modules or on a package CDN: the README's links to the reference
+  // (docs/, SECURITY.md) and their anchors resolve inside the package. bench/ and examples/ are
+  // for working on a clone (the README's development section).
+  const links = [...readme.matchAll(/\]\(((?:docs\/|SECURITY\.md)[^)#]*)(?:#([^)]+))?\)/g)]
+  t.ok(links.length >= 10, `${links.length} links to the reference`)
+  for (const [, file, anchor] of links) {
+    if (!t.ok(files.includes(file as string), `${file} is in the package`)) continue
+    if (anchor === undefined) continue
+    const headings = [...readFileSync(join(unpacked, file as string), 'utf8').matchAll(/^#+ (.+)$/gm)]
+      .map((match) => (match[1] as string).toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-'))
+    t.ok(headings.includes(anchor), `${file}#${anchor} exists`)
+  }
 })
 
 t.test('@arethetypeswrong/cli finds no problem in the tarball', async (t) => {

@@ -68,6 +68,14 @@ t.test('docsRoute: a page per code, HTML and JSON, with valid links; doc_url poi
       t.equal(json.examples.openai.error.doc_url, `/errors/${code}`)
     }
   }
+  const context = (await app.inject({ url: '/errors/context_length_exceeded', headers: { accept: 'application/json' } })).json()
+  t.equal(context.param, 'messages', 'the field to shorten is named, as the remedy says')
+  t.same(context.details.filter((detail: { always: boolean }) => detail.always).map((detail: { name: string }) => detail.name), ['requested_tokens', 'max_context_tokens'])
+  const contextPage = (await app.inject('/errors/context_length_exceeded')).body
+  t.match(contextPage, 'A reply may carry no details; when it does, <code>requested_tokens</code> and <code>max_context_tokens</code> are always there.')
+  t.notMatch(contextPage, '—', 'no empty rows')
+  t.match(contextPage, '<th>Field (<code>param</code>)</th><td><code>messages</code></td>')
+  t.notMatch((await app.inject('/errors/internal_error')).body, 'Field', 'no Field row for a code about no field')
   const browser = await app.inject({ url: '/errors/model_not_found', headers: { accept: 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8' } })
   t.match(browser.headers['content-type'], /^text\/html/, 'a browser that also accepts JSON gets the page')
   t.match(browser.headers['content-security-policy'], "default-src 'none'")
@@ -76,7 +84,11 @@ t.test('docsRoute: a page per code, HTML and JSON, with valid links; doc_url poi
   t.equal(missing.json().error.code, 'resource_not_found')
   const hostile = await app.inject('/errors/%3Cscript%3E')
   t.equal(hostile.statusCode, 404)
-  t.match(hostile.headers['content-type'], /^application\/json/, 'an unknown code is a JSON error, never an HTML page')
+  t.match(hostile.headers['content-type'], /^application\/json/, 'an unknown code is a JSON error for anything not asking for HTML')
+  const forBrowser = await app.inject({ url: '/errors/%3Cscript%3E', headers: { accept: 'text/html' } })
+  t.equal(forBrowser.statusCode, 404)
+  t.match(forBrowser.headers['content-type'], /^text\/html/, 'and a page for a browser')
+  t.notMatch(forBrowser.body, '<script', 'which does not echo the code asked for')
 })
 
 t.test('docsUrl and docsRoute together: the bodies and pages point to docsUrl', async (t) => {

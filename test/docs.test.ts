@@ -38,6 +38,23 @@ t.test('README.md: the LangChain table is generated from the rules the LangChain
   t.equal(table.split('\n').length, rules.length + 2, 'a row per rule')
 })
 
+t.test('the Node versions the README states are the ones the packages accept', async (t) => {
+  const semver = require('semver') as typeof import('semver')
+  const pkg = JSON.parse(read('package.json'))
+  const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean, engines?: { node?: unknown } }> }
+  const readme = read('README.md')
+  const major = semver.minVersion(pkg.engines.node)?.major
+  t.match(readme, `Node.js ${major}+`, 'the README states the engines field')
+  const engines = Object.entries(lock.packages).filter(([name, entry]) => name !== '' && typeof entry.engines?.node === 'string')
+  const refusing = engines.filter(([, entry]) => entry.dev !== true && !semver.subset(pkg.engines.node, entry.engines?.node as string))
+  t.same(refusing.map(([name]) => name), [], `every runtime dependency accepts every Node the package allows (${pkg.engines.node}): no EBADENGINE for users`)
+  // The toolchain (npm ci in a clone) may want more: the README says how much.
+  const versions = semver.sort(Array.from({ length: 200 }, (_, i) => `${major}.${i}.0`))
+  const toolchain = versions.find((version) => engines.every(([, entry]) => entry.dev !== true || semver.satisfies(version, entry.engines?.node as string)))
+  t.ok(toolchain, 'some Node of that major runs the toolchain')
+  t.match(readme, `Developing needs Node ${semver.major(toolchain as string)}.${semver.minor(toolchain as string)}+`, 'the README states the toolchain\'s minimum')
+})
+
 t.test('the README: short, the commands a fresh clone runs, links that resolve', async (t) => {
   const readme = read('README.md')
   t.ok(Buffer.byteLength(readme) <= 20_000, `README.md is ${Buffer.byteLength(readme)} bytes`)

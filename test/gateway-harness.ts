@@ -61,8 +61,30 @@ export async function startGateway (options: HarnessOptions = {}): Promise<Gatew
     url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     events,
     attempts: (code) => events.filter((event) => event.code === code).length,
-    close: async () => { await app.close(); await upstreams.close() }
+    close: async () => {
+      const undocumented = await undocumentedErrors(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, events)
+      await app.close()
+      await upstreams.close()
+      if (undocumented.length > 0) throw new Error(`errors sent but not in the route's OpenAPI document: ${undocumented.join(', ')}`)
+    }
   }
+}
+
+/**
+ * Every error the gateway sent, looked up in the OpenAPI document it serves: the route's operation
+ * lists the status, with an example for the code (the examples are keyed by code).
+ */
+async function undocumentedErrors (url: string, events: readonly GatewayErrorEvent[]): Promise<string[]> {
+  const sent = events.filter((event) => !event.disconnected && event.route !== undefined)
+  if (sent.length === 0) return []
+  const doc = await (await fetch(`${url}/docs/json`)).json() as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { examples?: Record<string, unknown> }> }> }>> }
+  const missing = new Set<string>()
+  for (const event of sent) {
+    const path = (event.route as string).replace(/:(\w+)/g, '{$1}')
+    const response = doc.paths[path]?.[event.method.toLowerCase()]?.responses[String(event.status)]
+    if (response?.content?.['application/json']?.examples?.[event.code] === undefined) missing.add(`${event.method} ${event.route} ${event.code}`)
+  }
+  return [...missing]
 }
 
 /** The same request over plain fetch, as curl would send it. */

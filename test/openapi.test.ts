@@ -147,8 +147,19 @@ t.test('the example gateway serves a valid OpenAPI document and Swagger UI at /d
   const doc = json.json()
   const result = await validate(JSON.parse(JSON.stringify(doc)))
   t.same(result.valid ? [] : result.errors, [], 'valid')
-  t.equal(doc.paths['/v1/messages'].post.responses['404'].content['application/json'].schema.$ref, '#/components/schemas/AnthropicError404')
-  t.same(Object.keys(doc.paths['/v1/models/{id}'].get.responses).sort(), ['401', '403', '404', '429'])
+  t.equal(doc.paths['/v1/messages'].post.responses['404'].content['application/json'].schema.title, 'AnthropicError404', 'the Anthropic route in its envelope')
+  t.same(Object.keys(doc.paths['/v1/models/{id}'].get.responses).sort(), ['200', '400', '401', '403', '404', '429', '500', '503'])
+  // The shop window: every route tagged, with its success reply, and only the errors it can answer
+  // (the example tests check every error they see against this document: test/gateway-harness.ts).
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
+    for (const [method, operation] of Object.entries(item) as Array<[string, Json]>) {
+      const statuses = Object.keys(operation.responses)
+      t.ok(operation.tags?.length > 0, `${method} ${path}: tagged`)
+      t.ok(statuses.some((status) => /^2\d\d$/.test(status) && operation.responses[status].content !== undefined), `${method} ${path}: a success schema`)
+      if (method === 'get' || method === 'delete') t.same(statuses.filter((status) => ['405', '409', '413'].includes(status)), [], `${method} ${path}: no 405, 409 or 413`)
+      t.notOk(statuses.includes('405'), `${method} ${path}: 405 belongs to no route`)
+    }
+  }
   const ui = await app.inject('/docs/')
   t.equal(ui.statusCode, 200)
   t.match(ui.body, /swagger/i)

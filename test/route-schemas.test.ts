@@ -121,3 +121,28 @@ t.test("routeSchemas: 'ranges' documents one schema for 4xx and one for 5xx", as
   t.equal(validateBody('openai', 'model_not_found', (await app.inject('/own')).json()), null, 'the route\'s own 404 schema is documented, the body stays whole')
   await t.rejects(async () => { const bad = Fastify(); bad.register(gatewayErrors, { routeSchemas: 'some' as never }); await bad.ready() }, /option 'routeSchemas' must be true, false or 'ranges'/)
 })
+
+t.test('a route\'s own error schemas: documented beside the catalog\'s, in every form a route declares them', async (t) => {
+  const routes = collect()
+  const mine = { type: 'object', properties: { mine: { type: 'boolean' } } }
+  const app = await buildApp({ negotiate: true }, (app) => {
+    app.addHook('onRoute', routes.onRoute)
+    app.addSchema(GatewayErrorSchemas[404])
+    app.get('/ref', { schema: { response: { 404: { $ref: 'GatewayError404#' } } } }, async () => 'ok')
+    app.get('/content', {
+      schema: { response: { 404: { content: { 'application/json': { schema: mine }, 'text/plain': { schema: { type: 'string' } } } } } }
+    } as never, async () => 'ok')
+    app.get('/default', { schema: { response: { default: mine } } }, async () => 'ok')
+    app.get('/teapot', { schema: { response: { 418: { description: 'I am a teapot', ...mine } } } }, async () => 'ok')
+  })
+  t.teardown(() => app.close())
+  t.same(routes.documented('GET /ref')['404'], { $ref: 'GatewayError404#' }, 'a route that declares ours keeps it as it is')
+  const content = routes.documented('GET /content')['404'] as { description: string, content: Record<string, { schema: { anyOf?: unknown[] } }> }
+  t.match(content.description, /^The route's own reply, or a catalog error\. Error 404/, 'without a description of its own')
+  t.same(content.content['application/json']?.schema.anyOf?.[0], mine, 'the route\'s own schema first')
+  t.same(content.content['text/plain'], { schema: { type: 'string' } }, 'a media type the catalog never sends is left alone')
+  t.ok(content.content['application/problem+json'], 'and the catalog\'s other media types are added')
+  const fallback = routes.documented('GET /default').default as { content: Record<string, { schema: { anyOf: Array<{ title?: string }> } }> }
+  t.same(fallback.content['application/json']?.schema.anyOf.map((schema) => schema.title), [undefined, 'GatewayError4xx', 'GatewayError5xx'], 'default: the route\'s, then every 4xx and 5xx')
+  t.same(routes.documented('GET /teapot')['418'], { description: 'I am a teapot', ...mine }, 'a status no catalog code has is the route\'s alone')
+})

@@ -5,10 +5,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { GatewayError } from 'fastify-gateway-errors'
 import { profileFromChatCompletion, profileFromResponses } from 'fastify-gateway-errors/routing'
 import { ChatBody, EmbeddingsBody, ResponsesBody } from '../schemas'
+import { routeDocs } from '../route-docs'
 import type { Services } from './services'
 
 export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { store, billing, forwarder, guard, route, auth }) => {
-  app.post('/v1/chat/completions', { schema: { body: ChatBody } }, async (request, reply) => {
+  app.post('/v1/chat/completions', { schema: { ...routeDocs.chatCompletions.schema, body: ChatBody }, config: routeDocs.chatCompletions.config }, async (request, reply) => {
     const plan = await billing.admit(request, 'chat')
     // the profile first: it refuses messages nested too deep to read
     const profile = { ...profileFromChatCompletion(request.body), contentFlags: guard.contentFlags(request.body.messages) }
@@ -21,7 +22,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, 
     return billing.charged(request, plan, () => forwarder.complete(request, reply, candidates, request.body))
   })
 
-  app.post('/v1/responses', { schema: { body: ResponsesBody } }, async (request, reply) => {
+  app.post('/v1/responses', { schema: { ...routeDocs.responses.schema, body: ResponsesBody }, config: routeDocs.responses.config }, async (request, reply) => {
     const plan = await billing.admit(request, 'responses')
     const profile = { ...profileFromResponses(request.body), contentFlags: guard.contentFlags(request.body.input) }
     const candidates = route(profile)
@@ -48,13 +49,13 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<Services> = async (app, 
     }
   })
 
-  app.post('/v1/embeddings', { schema: { body: EmbeddingsBody } }, async (request) => {
+  app.post('/v1/embeddings', { schema: { ...routeDocs.embeddings.schema, body: EmbeddingsBody }, config: routeDocs.embeddings.config }, async (request) => {
     await billing.admit(request, 'embeddings')
     route({ ...profileFromChatCompletion({ model: request.body.model, messages: [] }), endpoint: 'embeddings' })
     return { object: 'list', data: [] }
   })
 
-  app.post('/v1/batches', async (request) => {
+  app.post('/v1/batches', routeDocs.batches, async (request) => {
     auth.requireScope(request, 'batches')
     await billing.requireFeature(request, 'batches')
     if (!await store.reserveBatchSlot()) throw new GatewayError('service_unavailable', { retry_after_ms: 500 })

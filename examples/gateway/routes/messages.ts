@@ -5,6 +5,7 @@ import type { Static } from '@sinclair/typebox'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { profileFromChatCompletion, type RequestProfile } from 'fastify-gateway-errors/routing'
 import { MessagesBody } from '../schemas'
+import { routeDocs } from '../route-docs'
 import type { Services } from './services'
 
 type Messages = Static<typeof MessagesBody>
@@ -18,7 +19,7 @@ function profileFromMessages (body: Messages): RequestProfile {
 }
 
 export const messagesRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { billing, forwarder, guard, route }) => {
-  app.post('/v1/messages', { schema: { body: MessagesBody }, config: { gatewayErrors: { envelope: 'anthropic' } } }, async (request, reply) => {
+  app.post('/v1/messages', { schema: { ...routeDocs.messages.schema, body: MessagesBody }, config: routeDocs.messages.config }, async (request, reply) => {
     const plan = await billing.admit(request, 'messages')
     const body = request.body
     const profile = { ...profileFromMessages(body), contentFlags: guard.contentFlags(body.messages) }

@@ -4,17 +4,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { GatewayError } from 'fastify-gateway-errors'
 import { modelTable } from '../model-table'
 import { IdParams } from '../schemas'
+import { routeDocs } from '../route-docs'
 import type { Services } from './services'
 
 export const modelRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { auth }) => {
-  app.get('/v1/models', async (request) => {
+  app.get('/v1/models', routeDocs.listModels, async (request) => {
     auth.requireScope(request, 'models')
     return { object: 'list', data: Object.keys(modelTable).map((id) => ({ id, object: 'model', owned_by: 'demo' })) }
   })
 
   app.get('/v1/models/:id', {
-    schema: { params: IdParams },
-    config: { gatewayErrors: { codes: ['model_not_found', 'invalid_api_key', 'expired_api_key', 'insufficient_permissions', 'rate_limit_exceeded'] } }
+    schema: { ...routeDocs.getModel.schema, params: IdParams },
+    config: routeDocs.getModel.config
   }, async (request) => {
     auth.requireScope(request, 'models')
     const { id } = request.params

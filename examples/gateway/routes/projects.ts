@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { IdParams, KeyBody, ProjectBody, ProjectPatch } from '../schemas'
 import { USD } from '../store/seed'
 import { SCOPES, type Project, type Scope } from '../store/store'
+import { routeDocs } from '../route-docs'
 import type { Services } from './services'
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
@@ -27,13 +28,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
     return { id: project.id, object: 'project', name: project.name.trim(), state: project.state, budget_usd: project.budgetMicros / USD }
   }
 
-  app.get('/v1/projects/:id', { schema: { params: IdParams } }, async (request) => {
+  app.get('/v1/projects/:id', { schema: { ...routeDocs.getProject.schema, params: IdParams }, config: routeDocs.getProject.config }, async (request) => {
     auth.requireScope(request, 'projects')
     const project = await ownedProject(request, request.params.id)
     return { ...view(project), spent_usd: await store.spentMicros(project.account, project.id) / USD, created_at: new Date(project.createdAt).toISOString() }
   })
 
-  app.post('/v1/projects', { schema: { body: ProjectBody } }, async (request, reply) => {
+  app.post('/v1/projects', { schema: { ...routeDocs.createProject.schema, body: ProjectBody }, config: routeDocs.createProject.config }, async (request, reply) => {
     auth.requireScope(request, 'projects')
     auth.requireScope(request, 'admin')
     const idempotencyKey = request.headers['idempotency-key']
@@ -59,7 +60,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
     const scope = request.caller.project
     const fingerprint = createHash('sha256').update(JSON.stringify(request.body)).digest('base64url')
     const claim = await store.claimIdempotency(scope, idempotencyKey, fingerprint)
-    if (claim.state === 'replay') return reply.code(201).send(claim.response)
+    if (claim.state === 'replay') return reply.code(201).send(claim.response as ReturnType<typeof view>)
     if (claim.state !== 'new') throw new GatewayError('idempotency_conflict', { idempotency_key: idempotencyKey })
     let response
     try {
@@ -72,7 +73,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
     return reply.code(201).send(response)
   })
 
-  app.patch('/v1/projects/:id', { schema: { params: IdParams, body: ProjectPatch } }, async (request) => {
+  app.patch('/v1/projects/:id', { schema: { ...routeDocs.updateProject.schema, params: IdParams, body: ProjectPatch }, config: routeDocs.updateProject.config }, async (request) => {
     auth.requireScope(request, 'projects')
     const project = await ownedProject(request, request.params.id)
     for (const field of ['id', 'created_at'] as const) {
@@ -88,7 +89,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
     return view(updated)
   })
 
-  app.delete('/v1/projects/:id', { schema: { params: IdParams } }, async (request) => {
+  app.delete('/v1/projects/:id', { schema: { ...routeDocs.deleteProject.schema, params: IdParams }, config: routeDocs.deleteProject.config }, async (request) => {
     auth.requireScope(request, 'projects')
     const project = await ownedProject(request, request.params.id)
     if (project.default === true) throw new GatewayError('operation_not_allowed', { operation: 'delete the default project' })
@@ -99,7 +100,9 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
   // A new key: its secret is shown once, here; afterwards it is named by its id.
   // (no body at all means the defaults)
   const noBodyIsEmpty = async (request: FastifyRequest) => { request.body ??= {} }
-  app.post('/v1/projects/:id/keys', { schema: { params: IdParams, body: KeyBody }, preValidation: noBodyIsEmpty }, async (request, reply) => {
+  app.post('/v1/projects/:id/keys', {
+    schema: { ...routeDocs.createKey.schema, params: IdParams, body: KeyBody }, config: routeDocs.createKey.config, preValidation: noBodyIsEmpty
+  }, async (request, reply) => {
     auth.requireScope(request, 'keys')
     const project = await ownedProject(request, request.params.id)
     // Another project has its own budget: only the admin may hand out keys to it.
@@ -128,7 +131,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<Services> = async (app, { 
     return reply.code(201).send({ object: 'api_key', id: key.id, project: project.id, scopes: key.scopes, rate_limit: key.rateLimit, ...expiry, secret })
   })
 
-  app.delete('/v1/keys/:id', { schema: { params: IdParams } }, async (request) => {
+  app.delete('/v1/keys/:id', { schema: { ...routeDocs.deleteKey.schema, params: IdParams }, config: routeDocs.deleteKey.config }, async (request) => {
     auth.requireScope(request, 'keys')
     await auth.requireMfa(request)
     const key = await store.key(request.params.id)
