@@ -7,7 +7,7 @@ module.exports = [
     ts: true,
     ignores: ['dist/**', 'examples/dist/**', 'coverage/**', '.tap/**', 'node_modules/**', '.scratch/**', '.stryker-tmp/**', 'reports/**']
   }),
-  // Text from outside reaches these expressions: none may backtrack super-linearly (test/expressions.test.ts times them too).
+  // Text from outside reaches these expressions: none may backtrack super-linearly (test/package/expressions.test.ts times them too).
   {
     files: ['lib/**/*.ts'],
     plugins: { regexp },

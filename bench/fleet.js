@@ -12,7 +12,7 @@ const { request, Agent } = require('node:http')
 const { join } = require('node:path')
 const { isGatewayErrorCode, catalog } = require('fastify-gateway-errors')
 const { requests } = require('../examples/dist/gateway/requests')
-const { startRedisServer } = require('../test/redis-server')
+const { startRedisServer } = require('../test/example/redis-server')
 
 const STEADY_S = Number(process.env.FLEET_STEADY_SECONDS ?? 20)
 const OUTAGE_S = Number(process.env.FLEET_OUTAGE_SECONDS ?? 10)

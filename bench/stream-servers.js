@@ -56,12 +56,12 @@ function provider () {
 async function gateway (kind, upstream) {
   const Fastify = require('fastify')
   const { default: gatewayErrors } = require('../dist/main.js')
-  const { fetchUpstream } = require('../dist/upstream-entry.js')
+  const { fetchUpstream } = require('../dist/upstream/index.js')
   const app = Fastify()
   const init = (request) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) })
   if (kind === 'plugin-attempts') {
     // the same calls through the attempt loop, one candidate that succeeds at once (as routed)
-    const { attemptCandidates } = require('../dist/upstream-entry.js')
+    const { attemptCandidates } = require('../dist/upstream/index.js')
     const candidates = [{ name: 'bench' }]
     await app.register(gatewayErrors)
     app.post('/*', async (request, reply) => {

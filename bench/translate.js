@@ -4,7 +4,7 @@
 // alternating in rounds, median of the per-round ratios. And one hostile case: a 64 KiB body.
 const { readdirSync, readFileSync } = require('node:fs')
 const { join } = require('node:path')
-const { translateProviderError } = require('../dist/provider-errors')
+const { translateProviderError } = require('../dist/upstream/provider-errors')
 
 const dir = join(__dirname, '..', 'test', 'fixtures', 'providers')
 const corpus = readdirSync(dir).filter((file) => file.endsWith('.json')).flatMap((file) =>

@@ -1,5 +1,5 @@
-// The README's quick start as a file, type-checked with the examples; test/docs.test.ts checks the
-// README shows exactly this code, and test/consumers.test.ts runs it against the packed package.
+// The README's quick start as a file, type-checked with the examples; test/package/docs.test.ts checks the
+// README shows exactly this code, and test/package/consumers.test.ts runs it against the packed package.
 import Fastify from 'fastify'
 import gatewayErrors, { GatewayError } from 'fastify-gateway-errors'
 

@@ -11,18 +11,20 @@ export default gatewayErrors
 export type { RouteGatewayErrorsConfig } from './plugin'
 export type { GatewayErrorsOptions } from './options'
 export { catalog, codes, isGatewayErrorCode } from './catalog'
-export type { CatalogEntry, ExtraCodeDefinition, GatewayErrorCode, GatewayErrorDetails, GatewayErrorStatus, SendableCode } from './catalog'
-export { GatewayError, isGatewayError } from './gateway-error'
-export type { DetailsOf, ExtraCode, GatewayErrorOptions } from './gateway-error'
-export { GatewayErrorSchemas } from './schemas'
-export type { GatewayErrorBody } from './schemas'
-export type { EnvelopeName } from './envelopes/envelope'
-export type { GatewayErrorEvent } from './record'
-export type { StreamDelivery, StreamOutcome } from './upstream-events'
-export type { StreamEndEvent } from './event-stream'
-export type { StreamUsage } from './stream-usage'
+export type {
+  CatalogEntry,
+  ExtraCodeDefinition,
+  GatewayErrorCode,
+  GatewayErrorDetails,
+  GatewayErrorStatus,
+  SendableCode
+} from './catalog'
+export { GatewayError, GatewayErrorSchemas, gatewayGenReqId, isGatewayError } from './reply'
+export type {
+  DetailsOf, EnvelopeName, ExtraCode, GatewayErrorBody, GatewayErrorEvent, GatewayErrorOptions,
+  GatewayGenReqIdOptions, StreamEndEvent
+} from './reply'
+export type { StreamDelivery, StreamOutcome } from './upstream/events'
+export type { StreamUsage } from './upstream/stream-usage'
 export { withGatewayErrors } from './openapi'
-export { gatewayClientErrorHandler, gatewayFrameworkErrors } from './server-options'
-export { gatewayGenReqId } from './request-id'
-export type { GatewayGenReqIdOptions } from './request-id'
-export { gatewayLogSerializers } from './log-serializers'
+export { gatewayClientErrorHandler, gatewayFrameworkErrors, gatewayLogSerializers } from './server'

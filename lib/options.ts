@@ -1,10 +1,10 @@
 // The plugin's options: one table says what each accepts and its default; register-time checks
 // and defaults are read from it.
 import type { FastifyRequest } from 'fastify'
-import type { ExtraCodeDefinition } from './catalog'
-import { envelopeNames, isEnvelopeName, type EnvelopeName } from './envelopes'
-import type { GatewayErrorEvent } from './reply'
-import type { StreamEndEvent } from './event-stream'
+import type { ExtraCodeDefinition } from './catalog/catalog'
+import { envelopeNames, isEnvelopeName, type EnvelopeName } from './reply/envelopes'
+import type { GatewayErrorEvent } from './reply/sender'
+import type { StreamEndEvent } from './reply/event-stream'
 
 export const PREFIX = 'fastify-gateway-errors'
 
@@ -13,9 +13,15 @@ export interface GatewayErrorsOptions {
   envelope?: EnvelopeName
   /** Serve RFC 9457 problem details to clients that send `Accept: application/problem+json`. Default false. */
   negotiate?: boolean
-  /** Picks the envelope per request; return undefined to keep the route's. E.g. `(req) => req.headers['anthropic-version'] ? 'anthropic' : undefined`. */
+  /**
+   * Picks the envelope per request; return undefined to keep the route's. E.g. `(req) =>
+   * req.headers['anthropic-version'] ? 'anthropic' : undefined`.
+   */
   envelopeFor?: (request: FastifyRequest) => EnvelopeName | undefined
-  /** Install the plugin's error handler. Set false when the app has its own; call `reply.gatewayErrorFrom(err)` there. Default true. */
+  /**
+   * Install the plugin's error handler. Set false when the app has its own; call
+   * `reply.gatewayErrorFrom(err)` there. Default true.
+   */
   errorHandler?: boolean
   /** Install the not-found handler (404 resource_not_found, or 405 method_not_allowed with Allow). Default true. */
   notFoundHandler?: boolean
@@ -47,7 +53,10 @@ export interface GatewayErrorsOptions {
    * recorded. `request.abortSignal` fires in both cases. Default true.
    */
   trackDisconnects?: boolean
-  /** Send the request id as `x-request-id` (and `request-id` on Anthropic routes) on every reply, not only errors. Default true. */
+  /**
+   * Send the request id as `x-request-id` (and `request-id` on Anthropic routes) on every reply,
+   * not only errors. Default true.
+   */
   requestIdHeader?: boolean
   /** Options for fast-json-stringify, as Fastify's own `serializerOpts`. */
   serializerOpts?: Record<string, unknown>
@@ -119,16 +128,26 @@ const OPTIONS: Record<keyof GatewayErrorsOptions, OptionRule> = {
   trackDisconnects: flag(true),
   requestIdHeader: flag(true),
   serializerOpts: { valid: (value) => value !== null && typeof value === 'object', expected: 'an object' },
-  docsUrl: { valid: isBaseUrl, expected: 'an absolute http(s) URL without a query, e.g. https://docs.example.com/errors' },
-  extraCodes: { valid: (value) => value !== null && typeof value === 'object' && !Array.isArray(value), expected: 'an object of code: { status, message }' },
-  docsRoute: { valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value), expected: "a path such as '/errors'" },
+  docsUrl: {
+    valid: isBaseUrl,
+    expected: 'an absolute http(s) URL without a query, e.g. https://docs.example.com/errors'
+  },
+  extraCodes: {
+    valid: (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+    expected: 'an object of code: { status, message }'
+  },
+  docsRoute: {
+    valid: (value) => typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(value),
+    expected: "a path such as '/errors'"
+  },
   retryJitter: {
     valid: (value) => value === false || (isPlainObject(value) && isJitter(value as JitterInput)),
     expected: 'false or { ratio?: a number above 0 and at most 1, codes?: an array of code names }',
     default: () => ({})
   },
   logRepeatsMs: {
-    valid: (value) => value === false || (Number.isInteger(value) && (value as number) >= 100 && (value as number) < 2 ** 31),
+    valid: (value) => value === false ||
+      (Number.isInteger(value) && (value as number) >= 100 && (value as number) < 2 ** 31),
     expected: 'false or a whole number of ms from 100 to 2147483647',
     default: () => 10_000
   }

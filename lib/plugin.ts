@@ -1,38 +1,27 @@
 // Wiring only: decorators, hooks, the error and not-found handlers, and the onRoute hook.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { createRouteTable } from './allowed-methods'
-import { catalog, codes, isGatewayErrorCode, type GatewayErrorCode, type SendableCode } from './catalog'
-import { createDisconnectTracker } from './disconnects'
-import { envelopeNames, envelopes, isEnvelopeName, type Envelope, type EnvelopeName } from './envelopes'
-import { createStreamGuard } from './event-stream'
-import { isGatewayError, type DetailsOf, type ExtraCode } from './gateway-error'
+import {
+  catalog, isGatewayErrorCode, parseRetryAfter, parseRetryAfterMs, registryFor, SHARED_CAPACITY_CODES,
+  type GatewayErrorCode, type RetryJitter, type SendableCode
+} from './catalog'
 import { fail, PREFIX, validateOptions, type GatewayErrorsOptions, type ResolvedOptions } from './options'
-import { registerDocsRoutes } from './docs-routes'
-import { addExtraCodes } from './extra-codes'
-import { createSender, type RouteErrorContext } from './reply'
-import { headerSafeId, SEQUENTIAL_ID } from './request-id'
-import { createRepeatedCauses } from './log-repeats'
-import { parseRetryAfter, parseRetryAfterMs, SHARED_CAPACITY_CODES, type RetryJitter } from './retry-after'
-import { createRouteDocs, documentRoute, foreignErrorStatuses } from './route-schemas'
-import { createSerializers } from './serializers'
-import { bareBody, registerTranslator } from './server-options'
+import { createRouteDocs, documentRoute, foreignErrorStatuses } from './openapi'
+import { registerDocsRoutes } from './pages'
+import {
+  createDisconnectTracker, createRepeatedCauses, createSender, createSerializers, createStreamGuard, envelopes,
+  headerSafeId, isGatewayError, markArrivals, SEQUENTIAL_ID, translateError, validationErrorFormatter,
+  type DetailsOf, type Envelope, type ExtraCode, type RouteErrorContext
+} from './reply'
+import { routeConfig, selectEnvelope } from './route-config'
+import { bareBody, createRouteTable, registerTranslator } from './server'
 import {
   handlerStarted, kAbortController, kDisconnectRecorded, kReply, kRouteErrorContext, kStartedAt
 } from './symbols'
-import { keepServerSpans } from './telemetry'
-import { markArrivals } from './record'
-import { translateError, validationErrorFormatter } from './translate'
+import { keepServerSpans } from './telemetry/telemetry'
 
 export type { GatewayErrorsOptions } from './options'
-
-/** Per-route choices, under the route's `config.gatewayErrors`. */
-export interface RouteGatewayErrorsConfig {
-  /** The envelope of this route's error replies, e.g. `anthropic` for /v1/messages. */
-  envelope?: EnvelopeName
-  /** The codes this route may return: only their statuses are documented, with `code` narrowed to them. */
-  codes?: ReadonlyArray<GatewayErrorCode | ExtraCode>
-}
+export type { RouteGatewayErrorsConfig } from './route-config'
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -48,36 +37,6 @@ declare module 'fastify' {
     /** Aborts when the client closes the connection before the reply completes; pass it to upstream fetches. */
     readonly abortSignal: AbortSignal
   }
-  interface FastifyContextConfig {
-    gatewayErrors?: RouteGatewayErrorsConfig
-  }
-}
-
-function selectEnvelope (envelopeFor: (request: FastifyRequest) => EnvelopeName | undefined) {
-  return (request: FastifyRequest) => {
-    let name: unknown
-    try {
-      name = envelopeFor(request)
-    } catch (error) {
-      request.log.error({ err: error }, `${PREFIX}: envelopeFor threw; using the route's envelope`)
-    }
-    return isEnvelopeName(name) ? envelopes[name] : undefined
-  }
-}
-
-function routeConfig (route: RouteOptions): { envelope: EnvelopeName | undefined, codes: GatewayErrorCode[] | undefined } {
-  const config = (route.config as { gatewayErrors?: unknown } | undefined)?.gatewayErrors
-  if (config === undefined) return { envelope: undefined, codes: undefined }
-  const where = `route ${String(route.method)} ${route.url}: config.gatewayErrors`
-  if (config === null || typeof config !== 'object') fail(`${where} must be an object`)
-  const { envelope, codes } = config as { envelope?: unknown, codes?: unknown }
-  if (envelope !== undefined && !isEnvelopeName(envelope)) fail(`${where}.envelope must be one of ${envelopeNames.join(', ')}`)
-  if (codes !== undefined) {
-    if (!Array.isArray(codes)) fail(`${where}.codes must be an array of catalog codes`)
-    const unknown = codes.filter((code) => !isGatewayErrorCode(code))
-    if (unknown.length > 0) fail(`${where}.codes has codes not in the catalog: ${unknown.map(String).join(', ')}`)
-  }
-  return { envelope, codes: codes as GatewayErrorCode[] | undefined }
 }
 
 const NO_HINTS = {}
@@ -97,17 +56,20 @@ function retryAfterOf (reply: FastifyReply): number | undefined {
 }
 
 async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: GatewayErrorsOptions): Promise<void> {
-  if (fastify.hasReplyDecorator('gatewayError')) fail('already registered on this instance; register it once, at the root')
+  if (fastify.hasReplyDecorator('gatewayError')) {
+    fail('already registered on this instance; register it once, at the root')
+  }
   const options = validateOptions(rawOptions)
-  if (options.extraCodes !== undefined) addExtraCodes(options.extraCodes)
+  const registry = registryFor(options.extraCodes)
   const defaultEnvelope = envelopes[options.envelope]
   const negotiated = options.negotiate ? envelopes.problem : undefined
   const routeContexts = { any: false }
-  const serializers = createSerializers(options.serializerOpts)
+  const serializers = createSerializers(options.serializerOpts, registry)
   const docsBase = options.docsUrl ?? options.docsRoute
   const docUrls: Partial<Record<GatewayErrorCode, string>> =
-    docsBase === undefined ? {} : Object.fromEntries(codes.map((code) => [code, `${docsBase}/${code}`]))
+    docsBase === undefined ? {} : Object.fromEntries(registry.codes.map((code) => [code, `${docsBase}/${code}`]))
   const { send, recordDisconnect, streamFrame } = createSender({
+    registry,
     routeContexts,
     envelope: defaultEnvelope,
     negotiated,
@@ -125,7 +87,11 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
 
   function sendTranslated (reply: FastifyReply, error: unknown): FastifyReply {
     // A GatewayError states its own wait; anything else may come with a limiter's header.
-    const translation = translateError(error, isGatewayError(error) ? NO_HINTS : { retryAfterMs: retryAfterOf(reply) })
+    const translation = translateError(
+      error,
+      isGatewayError(error) ? NO_HINTS : { retryAfterMs: retryAfterOf(reply) },
+      registry.has
+    )
     logTranslated(reply, error, translation.code, translation.unexpected)
     return send(reply, translation.code, translation.details, { error, trusted: translation.trusted })
   }
@@ -142,12 +108,15 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       if (error.cause === undefined || repeats?.firstOf(code, error.cause, 'warn', requestId) === false) return
       reply.log.warn({ code, err: error.cause }, `${PREFIX}: ${code}, caused by`)
     } else if (code !== 'client_disconnected' && reply.statusCode !== 499) {
-      reply.log.info({ code, statusCode: (error as { statusCode?: unknown } | null)?.statusCode }, `${PREFIX}: replying ${code}`)
+      reply.log.info(
+        { code, statusCode: (error as { statusCode?: unknown } | null)?.statusCode },
+        `${PREFIX}: replying ${code}`
+      )
     }
   }
 
   function frameFor (reply: FastifyReply, error: unknown): string | undefined {
-    const translation = translateError(error)
+    const translation = translateError(error, NO_HINTS, registry.has)
     logTranslated(reply, error, translation.code, translation.unexpected)
     return streamFrame(reply, translation.code, translation.details, { error, trusted: translation.trusted })
   }
@@ -167,7 +136,8 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   // Fastify's own ids (req-1, req-2…) repeat across instances and restarts: said once, at start-up
   // when the server's generator is Fastify's, else at the first request that carries one.
   let idsChecked = false
-  const sequentialIds = `${PREFIX}: request ids are Fastify's sequential req-1, req-2…, the same in every instance and after ` +
+  const sequentialIds = `${PREFIX}: request ids are Fastify's sequential req-1, req-2…, ` +
+    'the same in every instance and after ' +
     'every restart, so a request id a user reports cannot be traced; use Fastify({ genReqId: gatewayGenReqId })'
   fastify.addHook('onReady', function noticeSequentialIds (done) {
     if ((this as FastifyInstance & { genReqId?: { name?: string } }).genReqId?.name === 'defaultGenReqId') {
@@ -200,7 +170,11 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
     done(null, payload)
   })
 
-  fastify.decorateReply('gatewayError', function (this: FastifyReply, code: GatewayErrorCode | ExtraCode, details?: unknown) {
+  fastify.decorateReply('gatewayError', function (
+    this: FastifyReply,
+    code: GatewayErrorCode | ExtraCode,
+    details?: unknown
+  ) {
     return send(this, code as GatewayErrorCode, details)
   })
   fastify.decorateReply('gatewayErrorFrom', function (this: FastifyReply, error: unknown) {
@@ -208,13 +182,20 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
   })
 
   if (options.errorHandler) {
-    fastify.setErrorHandler(function gatewayErrorHandler (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+    fastify.setErrorHandler(function gatewayErrorHandler (
+      error: FastifyError,
+      _request: FastifyRequest,
+      reply: FastifyReply
+    ) {
       try {
         return sendTranslated(reply, error)
       } catch (failure) {
         // Never let Fastify's fallback handler answer: it would show the original message.
         reply.log.error({ err: failure }, `${PREFIX}: the error reply failed; sending a bare internal_error`)
-        return reply.code(500).header('x-should-retry', 'false').serializer(JSON.stringify).send(bareBody('internal_error', headerSafeId(reply.request.id)))
+        return reply.code(500).header('x-should-retry', 'false').serializer(JSON.stringify).send(bareBody(
+          'internal_error',
+          headerSafeId(reply.request.id)
+        ))
       }
     })
   }
@@ -240,21 +221,30 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
       granularity: options.routeSchemas === 'ranges' ? 'range' : 'status',
       envelopes: Object.values(envelopes),
       alternates: negotiated === undefined ? [] : [negotiated],
+      registry,
       docUrls
     })
     : undefined
 
-  if (options.docsRoute !== undefined) registerDocsRoutes(fastify, options.docsRoute, (code) => docUrls[code] as string)
+  if (options.docsRoute !== undefined) {
+    registerDocsRoutes(
+      fastify,
+      options.docsRoute,
+      (code) => docUrls[code] as string,
+      registry
+    )
+  }
 
   fastify.addHook('onRoute', function (this: FastifyInstance, route: RouteOptions) {
     table.add(route.method, route.url)
     route.handler = withRequestSetUp(route.handler, prepareRequest)
-    const config = routeConfig(route)
+    const config = routeConfig(route, registry)
     const envelope = config.envelope === undefined ? defaultEnvelope : envelopes[config.envelope]
-    const ownSchemas = foreignErrorStatuses(route.schema)
+    const ownSchemas = foreignErrorStatuses(route.schema, registry.statuses)
     if (ownSchemas.size > 0) {
       this.log.info({ route: `${String(route.method)} ${route.url}`, statuses: [...ownSchemas] },
-        `${PREFIX}: the route declares its own schema for these error statuses; catalog errors on them keep the catalog's shape, documented beside yours`)
+        `${PREFIX}: the route declares its own schema for these error statuses; ` +
+        'catalog errors on them keep the catalog\'s shape, documented beside yours')
     }
     if (docsFor !== undefined) documentRoute(route, docsFor(envelope, config.codes))
     if (options.errorHandler && route.schemaErrorFormatter === undefined) {
@@ -292,7 +282,12 @@ function addRequestIdHook (route: RouteOptions, envelope: Envelope): void {
     done()
   }
   const existing = route.onRequest
-  route.onRequest = (existing === undefined ? [stamp] : [stamp, ...(Array.isArray(existing) ? existing : [existing])]) as RouteOptions['onRequest']
+  route.onRequest = (existing === undefined
+    ? [stamp]
+    : [
+        stamp,
+        ...(Array.isArray(existing) ? existing : [existing])
+      ]) as RouteOptions['onRequest']
 }
 
 export const gatewayErrors = fp(gatewayErrorsPlugin, {

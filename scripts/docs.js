@@ -1,13 +1,13 @@
 'use strict'
 // Rewrites the generated parts of the docs: the catalog table (docs/catalog.md, from the catalog data)
 // and the curl request per code (examples/gateway/README.md, from the example's request list).
-// `npm run docs`; test/docs.test.ts fails when they drift.
+// `npm run docs`; test/package/docs.test.ts fails when they drift.
 const { readFileSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
-const { catalogTable } = require('../dist/docs')
+const { catalogTable } = require('../dist/catalog/markdown-table')
 const { curlTable } = require('../examples/dist/gateway/curl')
-const { providersTable } = require('../test/fixtures/providers/table')
-const { langchainTable } = require('../test/fixtures/langchain')
+const { providersTable } = require('./tables/providers')
+const { langchainTable } = require('./tables/langchain')
 
 const root = join(__dirname, '..')
 const generated = [

@@ -6,9 +6,9 @@ import gatewayErrors, {
   type GatewayErrorBody, type GatewayErrorCode, type GatewayErrorDetails,
   type StreamDelivery, type GatewayErrorEvent
 } from '..'
-import { fetchUpstream, translateProviderError, type UpstreamResult } from '../dist/upstream-entry'
+import { fetchUpstream, translateProviderError, type UpstreamResult } from '../dist/upstream'
 import { CapabilityRoutingError, profileFromChatCompletion, selectProvider, type ProviderDescription, type ProviderRejection } from '../dist/routing'
-import type { CodesWithStatus } from '../dist/catalog'
+import type { CodesWithStatus } from '../dist/catalog/catalog'
 
 const app = Fastify()
 app.register(gatewayErrors)

@@ -1,10 +1,19 @@
 // Why a provider cannot serve a request, as a list of checks. Each check belongs to a stage: the
 // order in which a request meets obstacles (where it arrives, what it asks for, how big it is,
 // whom it may use, with which keys, at what price, what it says, and whether anyone is up).
-import type { GatewayErrorCode } from '../catalog'
+import type { GatewayErrorCode } from '../catalog/catalog'
 import type { ProviderCapabilities, ProviderDescription, RequestFeatures, RequestProfile } from './types'
 
-export const stages = ['endpoint', 'features', 'context', 'policy', 'keys', 'limits', 'content', 'availability'] as const
+export const stages = [
+  'endpoint',
+  'features',
+  'context',
+  'policy',
+  'keys',
+  'limits',
+  'content',
+  'availability'
+] as const
 export type Stage = typeof stages[number]
 
 export interface Check {
@@ -34,7 +43,10 @@ function feature (code: GatewayErrorCode, param: Check['param'], name: Feature, 
     stage: 'features',
     param,
     feature: name,
-    reject: (p, provider) => p.features[name] === true && provider.supports[name] !== true ? `does not support ${what}` : undefined
+    reject: (
+      p,
+      provider
+    ) => p.features[name] === true && provider.supports[name] !== true ? `does not support ${what}` : undefined
   }
 }
 
@@ -58,13 +70,24 @@ export const checks: readonly Check[] = [
     code: 'no_responses_endpoint',
     stage: 'endpoint',
     param: field('model'),
-    reject: (p, provider) => p.endpoint === 'responses' && !serves(provider, 'responses') ? 'has no Responses API endpoint for this model' : undefined
+    reject: (p, provider) => p.endpoint === 'responses' && !serves(
+      provider,
+      'responses'
+    )
+      ? 'has no Responses API endpoint for this model'
+      : undefined
   },
   {
     code: 'no_compatible_endpoint',
     stage: 'endpoint',
     param: field('model'),
-    reject: (p, provider) => p.endpoint !== 'responses' && !serves(provider, p.endpoint) && !(p.endpoint === 'chat' && serves(provider, 'responses'))
+    reject: (p, provider) => p.endpoint !== 'responses' && !serves(
+      provider,
+      p.endpoint
+    ) && !(p.endpoint === 'chat' && serves(
+      provider,
+      'responses'
+    ))
       ? `has no ${p.endpoint} endpoint for this model`
       : undefined
   },
@@ -72,7 +95,10 @@ export const checks: readonly Check[] = [
     code: 'streaming_not_supported',
     stage: 'features',
     param: field('stream'),
-    reject: (p, provider) => p.stream && provider.supports.streaming === false ? 'does not support streaming' : undefined
+    reject: (
+      p,
+      provider
+    ) => p.stream && provider.supports.streaming === false ? 'does not support streaming' : undefined
   },
   {
     code: 'non_streaming_not_supported',
@@ -87,7 +113,10 @@ export const checks: readonly Check[] = [
     code: 'tools_with_structured_output_not_supported',
     stage: 'features',
     param: field('response_format'),
-    reject: (p, provider) => p.features.tools === true && p.features.structuredOutput === true && provider.supports.tools === true &&
+    reject: (
+      p,
+      provider
+    ) => p.features.tools === true && p.features.structuredOutput === true && provider.supports.tools === true &&
       provider.supports.structuredOutput === true && provider.supports.toolsWithStructuredOutput === false
       ? 'does not support tools and structured output in one request'
       : undefined
@@ -102,7 +131,8 @@ export const checks: readonly Check[] = [
     stage: 'features',
     param: field('tools'),
     reject: (p, provider) => {
-      const missing = (p.features.hostedTools ?? []).filter((tool) => !(provider.supports.hostedTools ?? []).includes(tool))
+      const served = provider.supports.hostedTools ?? []
+      const missing = (p.features.hostedTools ?? []).filter((tool) => !served.includes(tool))
       return missing.length > 0 ? `does not host ${missing.join(', ')}` : undefined
     }
   },
@@ -119,7 +149,11 @@ export const checks: readonly Check[] = [
     code: 'context_length_exceeded',
     stage: 'context',
     param: messages,
-    reject: (p, provider) => p.limits.contextTokens !== undefined && provider.contextWindow !== undefined && p.limits.contextTokens > provider.contextWindow
+    reject: (
+      p,
+      provider
+    ) => p.limits.contextTokens !== undefined && provider.contextWindow !== undefined &&
+      p.limits.contextTokens > provider.contextWindow
       ? `context window is ${provider.contextWindow} tokens, the request needs ${p.limits.contextTokens}`
       : undefined
   },
@@ -127,7 +161,10 @@ export const checks: readonly Check[] = [
     code: 'provider_not_in_allowlist',
     stage: 'policy',
     param: field('provider.only'),
-    reject: (p, provider) => p.policy.allow !== undefined && !p.policy.allow.includes(provider.name) ? 'is not in the allowlist' : undefined
+    reject: (
+      p,
+      provider
+    ) => p.policy.allow !== undefined && !p.policy.allow.includes(provider.name) ? 'is not in the allowlist' : undefined
   },
   {
     code: 'provider_blocked',
@@ -147,13 +184,19 @@ export const checks: readonly Check[] = [
     code: 'byok_keys_required',
     stage: 'keys',
     param: none,
-    reject: (p, provider) => p.policy.byokOnly === true && provider.keys?.byok !== true ? 'has no key of yours configured' : undefined
+    reject: (
+      p,
+      provider
+    ) => p.policy.byokOnly === true && provider.keys?.byok !== true ? 'has no key of yours configured' : undefined
   },
   {
     code: 'platform_keys_unavailable',
     stage: 'keys',
     param: none,
-    reject: (p, provider) => p.policy.byokOnly !== true && provider.keys?.platform === false && provider.keys.byok !== true
+    reject: (
+      p,
+      provider
+    ) => p.policy.byokOnly !== true && provider.keys?.platform === false && provider.keys.byok !== true
       ? 'has no platform key available'
       : undefined
   },
@@ -169,7 +212,10 @@ export const checks: readonly Check[] = [
     code: 'latency_constraint_exceeded',
     stage: 'limits',
     param: field('provider.max_latency'),
-    reject: (p, provider) => p.limits.maxLatencyMs !== undefined && (provider.latencyMs ?? Infinity) > p.limits.maxLatencyMs
+    reject: (
+      p,
+      provider
+    ) => p.limits.maxLatencyMs !== undefined && (provider.latencyMs ?? Infinity) > p.limits.maxLatencyMs
       ? `latency ${provider.latencyMs ?? 'unknown'} ms, above ${p.limits.maxLatencyMs} ms`
       : undefined
   },

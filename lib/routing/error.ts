@@ -1,6 +1,6 @@
 // The error the router throws when no provider fits: a GatewayError that keeps every rejection.
-import type { GatewayErrorCode, GatewayErrorDetails } from '../catalog'
-import { GatewayError, type DetailsOf } from '../gateway-error'
+import type { GatewayErrorCode, GatewayErrorDetails } from '../catalog/catalog'
+import { GatewayError, type DetailsOf } from '../reply/gateway-error'
 import type { ProviderRejection } from './router'
 
 /**
@@ -16,4 +16,8 @@ export class CapabilityRoutingError<C extends GatewayErrorCode = GatewayErrorCod
   }
 }
 
-Object.defineProperty(CapabilityRoutingError.prototype, 'name', { value: 'CapabilityRoutingError', writable: true, configurable: true })
+Object.defineProperty(
+  CapabilityRoutingError.prototype,
+  'name',
+  { value: 'CapabilityRoutingError', writable: true, configurable: true }
+)

@@ -1,7 +1,7 @@
 // Request profiles derived from OpenAI-style bodies, so a gateway does not write this by hand.
 // Routing preferences follow OpenRouter's `provider` object: only, ignore, max_price,
 // max_latency, min_throughput, require_parameters, byok_only; tiers come from `service_tier`.
-import { GatewayError } from '../gateway-error'
+import { GatewayError } from '../reply/gateway-error'
 import type { RequestFeatures, RequestProfile } from './types'
 
 type Json = Record<string, unknown>
@@ -48,12 +48,14 @@ function hasImage (content: unknown): boolean {
 }
 
 function hostedTools (tools: unknown[], extra: string[]): string[] {
-  const hosted = tools.map((tool) => String(object(tool).type)).filter((type) => type !== 'undefined' && !FUNCTION_TOOL_TYPES.has(type))
+  const hosted = tools.map((tool) => String(object(tool).type))
+    .filter((type) => type !== 'undefined' && !FUNCTION_TOOL_TYPES.has(type))
   return [...new Set([...hosted, ...extra])]
 }
 
 function features (
-  tools: unknown[], toolChoice: unknown, format: string, effort: unknown, contents: unknown[], audioOutput: boolean, extraHosted: string[]
+  tools: unknown[], toolChoice: unknown, format: string, effort: unknown, contents: unknown[], audioOutput: boolean,
+  extraHosted: string[]
 ): RequestFeatures {
   return {
     tools: tools.some((tool) => FUNCTION_TOOL_TYPES.has(String(object(tool).type))),
@@ -70,7 +72,12 @@ function features (
 
 function preferences (body: Json): Pick<RequestProfile, 'limits' | 'policy' | 'requiredParams'> {
   const provider = object(body.provider)
-  const tier = typeof body.service_tier === 'string' && !['auto', 'default'].includes(body.service_tier) ? [body.service_tier] : undefined
+  const tier = typeof body.service_tier === 'string' && ![
+    'auto',
+    'default'
+  ].includes(body.service_tier)
+    ? [body.service_tier]
+    : undefined
   return {
     limits: {
       maxPrice: number(object(provider.max_price).prompt) ?? number(provider.max_price),
@@ -83,7 +90,9 @@ function preferences (body: Json): Pick<RequestProfile, 'limits' | 'policy' | 'r
       byokOnly: provider.byok_only === true,
       tiers: tier
     },
-    requiredParams: provider.require_parameters === true ? OPTIONAL_PARAMS.filter((param) => body[param] !== undefined) : undefined
+    requiredParams: provider.require_parameters === true
+      ? OPTIONAL_PARAMS.filter((param) => body[param] !== undefined)
+      : undefined
   }
 }
 
@@ -126,7 +135,11 @@ export function profileFromResponses (input: unknown): RequestProfile {
     batch: false,
     features: features(tools, body.tool_choice, format, effort, items.map((item) => object(item).content), false, []),
     requiredParams,
-    limits: { ...limits, contextTokens: estimateTokens(body.input) + estimateTokens(body.instructions ?? '') + (number(body.max_output_tokens) ?? 0) },
+    limits: {
+      ...limits,
+      contextTokens: estimateTokens(body.input) + estimateTokens(body.instructions ?? '') +
+        (number(body.max_output_tokens) ?? 0)
+    },
     policy,
     fields: { messages: 'input', reasoning: 'reasoning.effort' }
   }

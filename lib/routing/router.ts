@@ -1,11 +1,11 @@
 // A small router: pick a provider that can serve the request, or explain — per provider, every
 // reason — why none can, and name the nearest miss.
-import type { GatewayErrorCode } from '../catalog'
+import type { GatewayErrorCode } from '../catalog/catalog'
 import { checks, stages, type Check } from './checks'
 import { CapabilityRoutingError } from './error'
 import type { ModelDescription, ProviderDescription, RequestProfile } from './types'
 
-import type { ProviderRejection, RejectionReason } from '../details'
+import type { ProviderRejection, RejectionReason } from '../catalog/details'
 export type { ProviderRejection, RejectionReason }
 
 export type ModelLookup = Readonly<Record<string, ModelDescription>> | ReadonlyMap<string, ModelDescription>
@@ -56,7 +56,8 @@ function wantsToolsWithStructuredOutput (profile: RequestProfile, providers: rea
   return profile.features.tools === true && profile.features.structuredOutput === true &&
     providers.some((p) => p.supports.tools === true) &&
     providers.some((p) => p.supports.structuredOutput === true) &&
-    !providers.some((p) => p.supports.tools === true && p.supports.structuredOutput === true && p.supports.toolsWithStructuredOutput !== false)
+    !providers.some(({ supports }) =>
+      supports.tools === true && supports.structuredOutput === true && supports.toolsWithStructuredOutput !== false)
 }
 
 /**
@@ -67,7 +68,8 @@ function wantsToolsWithStructuredOutput (profile: RequestProfile, providers: rea
 export function nearestMiss (profile: RequestProfile, evaluated: readonly Evaluated[]): GatewayErrorCode {
   const rejected = evaluated.filter((e) => e.failed.length > 0)
   const furthest = Math.max(...rejected.map((e) => firstStage(e.failed)))
-  const atStage = rejected.map((e) => e.failed.filter((check) => stageIndex.get(check.stage) === furthest)).filter((failed) => failed.length > 0)
+  const atStage = rejected.map((e) => e.failed.filter((check) => stageIndex.get(check.stage) === furthest))
+    .filter((failed) => failed.length > 0)
   const fewest = Math.min(...atStage.map((failed) => failed.length))
   const closest = atStage.filter((failed) => failed.length === fewest)
   const code = checks.find((check) => closest.some((failed) => failed.includes(check)))?.code as GatewayErrorCode
@@ -100,7 +102,11 @@ function minRetryAfter (values: ReadonlyArray<number | undefined>): number | und
  * The providers that can serve the request, best first; throws a CapabilityRoutingError (a
  * GatewayError: the plugin's error handler replies with it) when none can.
  */
-export function routeRequest (profile: RequestProfile, models: ModelLookup, options: RoutingOptions = {}): ProviderDescription[] {
+export function routeRequest (
+  profile: RequestProfile,
+  models: ModelLookup,
+  options: RoutingOptions = {}
+): ProviderDescription[] {
   const model = lookup(models, profile.model)
   if (model === undefined) throw new CapabilityRoutingError('model_not_found', { model: profile.model }, [])
   if (model.available === false) {
@@ -130,11 +136,17 @@ export function routeRequest (profile: RequestProfile, models: ModelLookup, opti
   }
   if (code === 'required_params_not_supported') details.params = profile.requiredParams
   if (code === 'no_compatible_endpoint') details.endpoint = profile.endpoint
-  if (code === 'no_provider_available') details.retry_after_ms = minRetryAfter(model.providers.map((p) => p.retryAfterMs))
+  if (code === 'no_provider_available') {
+    details.retry_after_ms = minRetryAfter(model.providers.map((p) => p.retryAfterMs))
+  }
   throw new CapabilityRoutingError(code, details as never, rejections)
 }
 
 /** The first provider `routeRequest` returns. */
-export function selectProvider (profile: RequestProfile, models: ModelLookup, options: RoutingOptions = {}): ProviderDescription {
+export function selectProvider (
+  profile: RequestProfile,
+  models: ModelLookup,
+  options: RoutingOptions = {}
+): ProviderDescription {
   return routeRequest(profile, models, options)[0] as ProviderDescription
 }

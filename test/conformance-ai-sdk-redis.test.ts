@@ -1,9 +1,0 @@
-// The same conformance test, with the example gateway's state in Redis (a real redis-server).
-import t from 'tap'
-import { skipRedis } from './redis-server'
-
-if (skipRedis !== false) t.plan(0, skipRedis)
-else {
-  process.env.GATEWAY_STORE = 'redis'
-  require('./conformance-ai-sdk.test')
-}
