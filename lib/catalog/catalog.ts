@@ -532,13 +532,3 @@ export function codesWithStatus<S extends GatewayErrorStatus> (status: S): Array
 
 /** A key of a route's `response` schemas: one status, or a range (`routeSchemas: 'ranges'`). */
 export type ResponseKey = GatewayErrorStatus | '4xx' | '5xx'
-
-/** Whether a code's replies fall under a response key: its status, or its status's range. */
-export function inResponseKey (code: GatewayErrorCode, key: ResponseKey): boolean {
-  const status = catalog[code].status
-  return typeof key === 'number' ? status === key : status !== 0 && Math.floor(status / 100) === Number(key[0])
-}
-
-export function codesFor (key: ResponseKey): GatewayErrorCode[] {
-  return sendableCodes.filter((code) => inResponseKey(code, key))
-}

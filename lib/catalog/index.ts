@@ -4,5 +4,5 @@ export { catalog, codes, isGatewayErrorCode } from './catalog'
 export type {
   CatalogEntry, ExtraCodeDefinition, GatewayErrorCode, GatewayErrorDetails, GatewayErrorStatus, SendableCode
 } from './catalog'
-export { baseRegistry, registryFor, type Registry } from './registry'
+export { registryFor, type Registry } from './registry'
 export { parseRetryAfter, parseRetryAfterMs, SHARED_CAPACITY_CODES, type RetryJitter } from './retry-after'
