@@ -7,7 +7,12 @@
 // excerpt of the message only when asked for, redacted.
 import type { GatewayErrorCode } from '../catalog/catalog'
 import { headerValue, providerWait } from './provider-waits'
-import { anyOf, compose, followedWithin, precededWithin } from './patterns'
+import { contextNumbers, perMinuteTooLarge } from './provider-numbers'
+import {
+  capabilityOf, CONFIGURATION, CONTEXT, FILTER, MISSING_PARAM, NO_ALLOWANCE, PROVIDER_CODES, QUOTA, QUOTA_ADVICE,
+  UNKNOWN_PARAM,
+  UNSUPPORTED
+} from './provider-words'
 import { redactString } from './redact'
 import { MAX_RETRY_AFTER_MS } from '../catalog/retry-after'
 
@@ -31,7 +36,9 @@ interface ProviderError {
   type: string | undefined,
   code: string | undefined,
   param: string | undefined,
-  reasons: string[]
+  reasons: string[],
+  /** Token counts stated as fields (llama.cpp: `n_prompt_tokens`, `n_ctx`). */
+  counts: { requested?: number, max?: number }
 }
 
 const MAX_MESSAGE = 2000
@@ -41,6 +48,10 @@ function text (value: unknown): string | undefined {
 }
 
 // Mistral and FastAPI-based servers send a structured `message`; its text is still what it says.
+function count (value: unknown): number | undefined {
+  return Number.isSafeInteger(value) && (value as number) >= 0 ? value as number : undefined
+}
+
 function messageText (value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return text(value)
   // Stryker disable BlockStatement: an empty catch also returns undefined
@@ -90,10 +101,7 @@ export function readProviderError (body: unknown): ProviderError | undefined {
     // Gemini's QuotaFailure names the quota: per minute (a wait) or per day (not one to wait for)
     if (Array.isArray(violations)) {
       for (const v of violations.slice(0, 4)) {
-        reasons.push(String((v as { quotaId?: unknown } | null)?.quotaId).slice(
-          0,
-          100
-        ))
+        reasons.push(String((v as { quotaId?: unknown } | null)?.quotaId).slice(0, 100))
       }
     }
   }
@@ -105,110 +113,62 @@ export function readProviderError (body: unknown): ProviderError | undefined {
       text(root.type === 'error' ? undefined : root.type),
     code: text(error.code) ?? text(root.code),
     param: text(error.param),
-    reasons
+    reasons,
+    counts: { requested: count(error.n_prompt_tokens), max: count(error.n_ctx) }
   }
 }
 
-const CONTEXT = anyOf([
-  'context.length', 'context.window', 'maximum context', 'prompt is too long', 'input is too long',
-  'too many (?:input )?tokens',
-  'exceeds? the (?:max|model)', 'reduce the length', 'token limit', 'input length', 'maximum (?:input|prompt) length'
-], 'i')
-const FILTER = /content.?filter|content.?policy|content.?management|safety|moderation|responsible ai|blocked/i
-const QUOTA = /billing|credit|quota|exceeded your current|payment/i
-// A request larger than a per-minute limit: "Request too large", "Requested 250000 … Limit 30000",
-// "exceeds … per minute" (each second part looked for near the first, see followedWithin).
-const TOO_LARGE = /request too large/i
-const REQUESTED = /requested \d/gi
-const LIMIT_NUMBER = /limit \d/i
-const EXCEEDS = /exceeds? /gi
-const PER_MINUTE = /per.?minute/i
-
-function perMinuteTooLarge (words: string): boolean {
-  return TOO_LARGE.test(words) || followedWithin(words, REQUESTED, LIMIT_NUMBER, 112) ||
-    followedWithin(words, EXCEEDS, PER_MINUTE, 70)
-}
-const UNKNOWN_PARAM = anyOf([
-  'unrecognized request argument', 'unknown (?:parameter|field|argument)',
-  'extra (?:inputs|fields) (?:are )?not permitted',
-  'additional properties', 'unexpected (?:keyword|field)', 'extraneous key'
-], 'i')
-const MISSING_PARAM = /missing required|is required|field required|must be provided|required key \[/i
-// Per capability: words that name it anywhere, and (optionally) words that name it just before "not supported".
-const NOT_SUPPORTED = /not supported/gi
-const CAPABILITIES: Array<[RegExp, RegExp | undefined, GatewayErrorCode]> = [
-  [/does not support (?:tools|function|tool)|function calling/i, /\btools?\b/i, 'tools_not_supported'],
-  [/image|vision|multimodal/i, undefined, 'vision_not_supported'],
-  [/does not support stream/i, /\bstream(?:ing)?\b/i, 'streaming_not_supported'],
-  [/json.?mode|response.?format|json_object|json.?schema/i, undefined, 'json_mode_not_supported'],
-  [/reasoning|thinking/i, undefined, 'reasoning_not_supported']
-]
-
-function capabilityOf (message: string): GatewayErrorCode | undefined {
-  for (const [anywhere, named, code] of CAPABILITIES) {
-    const namedBefore = named !== undefined && precededWithin(message, NOT_SUPPORTED, named, 90)
-    if (anywhere.test(message) || namedBefore) return code
-  }
-  return undefined
-}
-const UNSUPPORTED = /not supported|does not support|unsupported/i
 // The provider lacks the model or deployment the gateway named: the gateway's configuration, not the caller's model.
 const MODEL_MISSING = /\b(?:model_not_found|DeploymentNotFound|NOT_FOUND)\b/
 // Anthropic names the field at fault first: "max_tokens: 128001 > 64000, …", "`max_tokens` must be …"
 const LEADING_PARAM = /^`?([a-z_][a-z0-9_]{0,40}(?:\.[a-z0-9_]{1,40}){0,4})`?(?::\s|\s(?:must|should|is)\b)/
 const URL = /\bhttps?:\/\/[^\s"'<>]{1,500}/g
-const SAFETY_STOPS = /^(?:SAFETY|PROHIBITED_CONTENT|BLOCKLIST|SPII)$/
-const TOKENS_OVER_MAX = /(\d{1,9}) tokens > (\d{1,9})/
-const TOKEN_COUNT_OVER_MAX = /token count \((\d{1,9})\) exceeds the maximum number of tokens allowed \((\d{1,9})\)/i
-const REQUESTED_TOKENS = /(?:resulted in|requested|you requested|input has|contains|has|too long:|received) (\d{1,9})/i
-const MAX_TOKENS = compose(`(?:${anyOf([
-  'maximum context length is', 'maximum context length:', 'maximum prompt length is', 'context window is',
-    'limit is', 'maximum of', 'at most',
-  'cannot exceed'
-]).source}) (\\d{1,9})`, 'i')
-
-function numberAfter (message: string, pattern: RegExp): number | undefined {
-  const match = pattern.exec(message)
-  const value = match === null ? Number.NaN : Number(match[1])
-  return Number.isSafeInteger(value) ? value : undefined
-}
-
-function contextNumbers (message: string): Record<string, number> {
-  const pair = TOKENS_OVER_MAX.exec(message) ?? TOKEN_COUNT_OVER_MAX.exec(message)
-  const requested = pair !== null ? Number(pair[1]) : numberAfter(message, REQUESTED_TOKENS)
-  const max = pair !== null ? Number(pair[2]) : numberAfter(message, MAX_TOKENS)
-  return requested !== undefined && max !== undefined ? { requested_tokens: requested, max_context_tokens: max } : {}
-}
-
 function paramOf (error: ProviderError): string | undefined {
   if (error.param !== undefined && error.param !== '') return redactString(error.param, 80)
   const quoted = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i.exec(error.message)
   // Bedrock: "extraneous key [top_k] is not permitted", "required key [messages] not found"
   const bracketed = /(?:extraneous|required) key \[([A-Za-z_$][\w.$]{0,60})\]/.exec(error.message)
-  const named = quoted?.[1] ?? bracketed?.[1] ?? LEADING_PARAM.exec(error.message)?.[1]
+  // Gemini: 'Unknown name "stream": Cannot find field.'; pydantic (Mistral, vLLM): "loc": ["body", "n"]
+  const unknownName = /unknown name \\?"([A-Za-z_][\w.]{0,60})\\?"/i.exec(error.message)
+  const location = /[[(]\s?['"]body['"],\s?['"]([A-Za-z_]\w{0,60})['"]/.exec(error.message)
+  const named = quoted?.[1] ?? bracketed?.[1] ?? unknownName?.[1] ?? location?.[1] ??
+    LEADING_PARAM.exec(error.message)?.[1]
   // What a provider's message names as the field may be a value (a key pasted as a field name).
   return named === undefined ? undefined : redactString(named, 80)
 }
 
-function classify (status: number, given: ProviderError | undefined, wait: number | undefined): GatewayErrorCode {
+function classify (
+  status: number,
+  given: ProviderError | undefined,
+  waitOf: () => number | undefined
+): GatewayErrorCode {
   // A documentation link is no wording of the error ("…#max-tokens-and-context-window-size")
   // Stryker disable next-line StringLiteral: a link replaced by a space or by nothing leaves the same phrases
   const error = given === undefined ? undefined : { ...given, message: given.message.replace(URL, ' ') }
+  // The provider's documented code decides first, whatever the status or the language.
+  const documented = error?.code === undefined ? undefined : PROVIDER_CODES[error.code]
+  if (documented !== undefined) return documented
   // Stryker disable next-line StringLiteral: a placeholder or another separator matches no phrase
   const words = error === undefined
     ? ''
-    : `${error.type ?? ''} ${error.code ?? ''} ${error.reasons.join(' ')} ${error.message}`
+    : `${error.type ?? ''} ${error.code ?? ''} ${error.reasons.join(' ')} ${error.message.replace(QUOTA_ADVICE, ' ')}`
+  const lower = words.toLowerCase()
+  // Each phrase list is matched at most once per reply, when a decision first needs it.
+  let context: boolean | undefined
+  let quotaWords: boolean | undefined
+  const saysContext = (): boolean => (context ??= CONTEXT.test(lower))
+  const saysQuota = (): boolean => (quotaWords ??= QUOTA.test(lower))
   // Stryker disable next-line StringLiteral: reasons joined otherwise match no phrase either
   const reasons = error?.reasons.join(' ') ?? ''
   const keyRefused = /api.?key.?invalid|invalid.?api.?key|permission.?denied|unauthenticated/i.test(reasons)
   if (status === 401 || status === 403 || keyRefused) {
     // The provider rejected the gateway's own key or account: not the caller's key.
-    if (status === 403 && FILTER.test(words)) return 'content_filtered'
-    if (status === 403 && QUOTA.test(words)) return 'model_unavailable' // the gateway's account is out of credit
+    if (status === 403 && FILTER.test(lower)) return 'content_filtered'
+    if (status === 403 && saysQuota()) return 'model_unavailable' // the gateway's account is out of credit
     return 'upstream_error'
   }
   const quota = /billing_error|insufficient_quota/i.test(words) ||
-    (status !== 429 && QUOTA.test(words) && !CONTEXT.test(words))
+    (status !== 429 && saysQuota() && !saysContext())
   if (status === 402 || quota) return 'model_unavailable'
   if (status === 408 || status === 504 || status === 524) return 'upstream_timeout'
   // Stryker disable next-line StringLiteral: a placeholder for a missing type matches no phrase
@@ -216,29 +176,34 @@ function classify (status: number, given: ProviderError | undefined, wait: numbe
   // Stryker disable next-line StringLiteral: a placeholder for a missing type or code matches no phrase
   const throttled = /throttling|rate.?limit|resource.?exhausted/i.test(`${error?.type ?? ''} ${error?.code ?? ''}`)
   if (status === 429 || throttled) {
-    // the gateway's provider account, out of quota
-    if (QUOTA.test(words) && !/per.?minute/i.test(words)) return 'model_unavailable'
+    // the gateway's provider account, out of quota, or with none for this model
+    if ((saysQuota() && !/per.?minute/i.test(words)) || NO_ALLOWANCE.test(words)) return 'model_unavailable'
     if (perMinuteTooLarge(words)) return 'invalid_request' // can never pass, however long the caller waits
+    const wait = waitOf()
     if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) return 'model_unavailable' // hours away: not a wait to state
     return 'rate_limit_exceeded'
   }
-  if (status >= 500) return 'upstream_error'
   if (error === undefined) return status === 413 ? 'payload_too_large' : 'upstream_error'
+  // Servers that send a context overflow as a 500 (llama.cpp, DeepInfra): the words decide.
+  if (status >= 500) return saysContext() ? 'context_length_exceeded' : 'upstream_error'
   // 413: too many bytes ("Request exceeds the maximum allowed number of bytes"), unless it speaks of tokens
   if (status === 413) {
-    return /token/i.test(words) && CONTEXT.test(words) ? 'context_length_exceeded' : 'payload_too_large'
+    return /token/i.test(words) && saysContext() ? 'context_length_exceeded' : 'payload_too_large'
   }
-  if (CONTEXT.test(words)) return 'context_length_exceeded'
-  if (FILTER.test(words)) return 'content_filtered'
+  // the gateway's configuration: a retired model id, an inference profile, a region
+  if (CONFIGURATION.test(lower)) return 'upstream_error'
+  if (saysContext()) return 'context_length_exceeded'
+  if (FILTER.test(lower)) return 'content_filtered'
+  // What the model cannot do, before the status: a router's 404 ("no endpoints found that support tool use") too.
+  if (UNSUPPORTED.test(error.message)) {
+    const capability = capabilityOf(error.message, error.param)
+    if (capability !== undefined) return capability
+  }
   // the gateway's configuration names a model the provider lacks
   // Stryker disable next-line StringLiteral: a placeholder for a missing type or code matches no phrase
   if (status === 404 || MODEL_MISSING.test(`${error.code ?? ''} ${error.type ?? ''}`)) return 'upstream_error'
   if (UNKNOWN_PARAM.test(error.message)) return 'unknown_field'
   if (MISSING_PARAM.test(error.message) && paramOf(error) !== undefined) return 'missing_required_parameter'
-  if (UNSUPPORTED.test(error.message)) {
-    const capability = capabilityOf(error.message)
-    if (capability !== undefined) return capability
-  }
   if ((error.param !== undefined && error.param !== '') || LEADING_PARAM.test(error.message)) {
     return 'invalid_parameter_value'
   }
@@ -283,8 +248,17 @@ export function translateProviderError (
   // AWS names the error in a header: `x-amzn-errortype: ThrottlingException:…`
   const amazon = headerValue(input.headers, 'x-amzn-errortype')?.split(':')[0]
   if (error !== undefined && error.type === undefined) error.type = amazon
-  const rawWait = providerWait(input.headers, error === undefined ? undefined : parse(input.body))
-  const code = classify(input.status, error, rawWait)
+  // The wait is read (the body parsed again, the message searched) only for a code that states one.
+  let waitRead = false
+  let rawWait: number | undefined
+  const waitOf = (): number | undefined => {
+    if (!waitRead) {
+      waitRead = true
+      rawWait = providerWait(input.headers, error === undefined ? undefined : parse(input.body))
+    }
+    return rawWait
+  }
+  const code = classify(input.status, error, waitOf)
   const upstream: Record<string, unknown> = { status: input.status }
   if (input.provider !== undefined) upstream.provider = input.provider
   if (error?.type !== undefined) upstream.type = redactString(error.type, 60)
@@ -294,7 +268,9 @@ export function translateProviderError (
     upstream
   }
   // Only a provider's error object is classified context_length_exceeded: there is one
-  if (code === 'context_length_exceeded') Object.assign(details, contextNumbers((error as ProviderError).message))
+  if (code === 'context_length_exceeded' && error !== undefined) {
+    Object.assign(details, contextNumbers(error.message, error.counts))
+  }
   if (
     (code === 'invalid_parameter_value' || code === 'unknown_field' || code === 'missing_required_parameter') &&
     error !== undefined
@@ -302,51 +278,15 @@ export function translateProviderError (
     const param = paramOf(error)
     if (param !== undefined) details.param = param
   }
-  if (code === 'rate_limit_exceeded' && rawWait !== undefined) details.retry_after_ms = Math.ceil(rawWait)
-  if (code === 'model_unavailable' && input.status !== 429 && (rawWait ?? Infinity) <= MAX_RETRY_AFTER_MS) {
-    details.retry_after_ms = Math.ceil(rawWait as number)
+  const stated = code === 'rate_limit_exceeded' || code === 'model_unavailable' ? waitOf() : undefined
+  if (code === 'rate_limit_exceeded' && stated !== undefined) details.retry_after_ms = Math.ceil(stated)
+  if (code === 'model_unavailable' && input.status !== 429 && (stated ?? Infinity) <= MAX_RETRY_AFTER_MS) {
+    details.retry_after_ms = Math.ceil(stated as number)
   }
   if (input.excerpt === true && error !== undefined && error.message !== '') {
-    details.excerpt = redactString(
-      error.message,
-      160
-    )
+    details.excerpt = redactString(error.message, 160)
   }
   return { code, details }
 }
 
-// Keyed by provider text: no prototype, so `constructor` or `__proto__` finds nothing.
-const STATUS_BY_NAME: Readonly<Record<string, number | undefined>> = Object.assign(Object.create(null) as object, {
-  INVALID_ARGUMENT: 400,
-  FAILED_PRECONDITION: 400,
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  NOT_FOUND: 404,
-  RESOURCE_EXHAUSTED: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-  DEADLINE_EXCEEDED: 504,
-  invalid_request_error: 400,
-  authentication_error: 401,
-  permission_error: 403,
-  rate_limit_error: 429,
-  api_error: 500,
-  overloaded_error: 529
-})
-
-/** The HTTP status an error object sent without one stands for (in a 200 body or a stream event). */
-export function statusOfError (error: unknown): number {
-  const { code, status, type } = (error ?? {}) as { code?: unknown, status?: unknown, type?: unknown }
-  if (typeof code === 'number' && code >= 400 && code <= 599) return code
-  return STATUS_BY_NAME[String(status)] ?? STATUS_BY_NAME[String(type)] ?? 502
-}
-
-/** Whether a parsed 200 body is a refusal by the provider's safety system (Gemini's SAFETY blocks). */
-export function isSafetyBlock (body: unknown): boolean {
-  type Reply = { promptFeedback?: { blockReason?: unknown }, candidates?: unknown }
-  const { promptFeedback, candidates } = (body ?? {}) as Reply
-  if (typeof promptFeedback?.blockReason === 'string') return true
-  return Array.isArray(candidates) && candidates.length > 0 &&
-    candidates.every((candidate) =>
-      SAFETY_STOPS.test(String((candidate as { finishReason?: unknown } | null)?.finishReason)))
-}
+export { isSafetyBlock, statusOfError } from './provider-words'

@@ -1,5 +1,6 @@
 // How long a provider asked to wait, from whichever of its ways of saying it is present.
 import { parseRetryAfter, parseRetryAfterMs } from '../catalog/retry-after'
+import { compose } from './patterns'
 
 type HeaderBag = Headers | Record<string, string | string[] | undefined> | undefined
 
@@ -33,6 +34,22 @@ export function parseDuration (value: string | undefined): number | undefined {
 
 // OpenAI and Groq say it in the message too: "Please try again in 6.780999999s", "in 1m0.36s", "in 644ms"
 const MESSAGE_WAIT = /try again in ((?:\d{1,9}(?:\.\d{1,12})?(?:ms|s|m|h)){1,4})\b/i
+// And in words: "Please retry after 9 seconds" (Azure), "Try again in 30 seconds", "Please retry in
+// 20.04s" (Gemini), "please wait 5 seconds", with the unit spelt out or not.
+const WORDS_WAIT = compose(
+  String.raw`(?:retry|try again|wait)(?: after| in| for)? (\d{1,9}(?:\.\d{1,12})?) ?` +
+    '(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|h)\\b',
+  'i'
+)
+const WORD_UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, s: 1000 }
+
+function wordsWait (message: string): number | undefined {
+  const match = WORDS_WAIT.exec(message)
+  if (match === null) return undefined
+  const unit = (match[2] as string).toLowerCase()
+  const ms = unit.startsWith('ms') || unit.startsWith('milli') ? 1 : WORD_UNIT_MS[unit[0] as string] as number
+  return Number(match[1]) * ms
+}
 
 function messageWait (body: unknown): number | undefined {
   const root = (Array.isArray(body) ? body[0] : body) as {
@@ -40,8 +57,10 @@ function messageWait (body: unknown): number | undefined {
     message?: unknown
   } | undefined
   const message = root?.error?.message ?? root?.message
-  const match = typeof message === 'string' ? MESSAGE_WAIT.exec(message.slice(0, 2000)) : null
-  return match === null ? undefined : parseDuration(match[1])
+  if (typeof message !== 'string') return undefined
+  const text = message.slice(0, 2000)
+  const match = MESSAGE_WAIT.exec(text)
+  return match === null ? wordsWait(text) : parseDuration(match[1])
 }
 
 /** Gemini's `RetryInfo.retryDelay`, e.g. "37s" or "0.5s", inside `error.details`. */

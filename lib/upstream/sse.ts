@@ -42,7 +42,8 @@ export function eventError (block: string, provider: string): GatewayError | und
     return event === 'error' ? failure('upstream_error', provider) : undefined
   }
   const root = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | null
-  const error = root?.error as Record<string, unknown> | undefined
+  // vLLM sends its ErrorResponse itself as the event: { "object": "error", "message", "type", "code" }
+  const error = (root?.error ?? (root?.object === 'error' ? root : undefined)) as Record<string, unknown> | undefined
   const choices = Array.isArray(root?.choices) ? root.choices as Array<{ finish_reason?: unknown }> : []
   if (
     event === 'error' ||

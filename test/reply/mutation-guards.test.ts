@@ -203,7 +203,7 @@ t.test('translateProviderError: statuses, shapes and the details it states', asy
 })
 
 t.test('readProviderError, statusOfError and isSafetyBlock', async (t) => {
-  t.same(readProviderError({ error: { message: 'm', type: 't', code: 'c', param: 'p' } }), { message: 'm', type: 't', code: 'c', param: 'p', reasons: [] })
+  t.same(readProviderError({ error: { message: 'm', type: 't', code: 'c', param: 'p' } }), { message: 'm', type: 't', code: 'c', param: 'p', reasons: [], counts: { requested: undefined, max: undefined } })
   t.match(readProviderError({ error: { status: 'RESOURCE_EXHAUSTED', details: [{ reason: 'R' }, { violations: [{ quotaId: 'PerDay' }] }, null] } }),
     { type: 'RESOURCE_EXHAUSTED', reasons: ['R', 'PerDay'] })
   t.match(readProviderError({ error: { message: 'm', innererror: { code: 'ResponsibleAIPolicyViolation' } } }), { reasons: ['ResponsibleAIPolicyViolation'] })
@@ -265,6 +265,14 @@ t.test('the waits providers state', async (t) => {
   t.equal(providerWait({}, { message: 'try again in 1m0.5s' }, now), 60_500)
   t.equal(providerWait({}, [{ error: { message: 'Try again in 644ms' } }], now), 644)
   t.equal(providerWait({}, { error: { message: 'try again later' } }, now), undefined)
+  // waits in words, the unit spelt out or not
+  const inWords: Array<[string, number]> = [
+    ['Please retry after 9 seconds.', 9000], ['Rate limit is exceeded. Try again in 30 seconds.', 30_000],
+    ['Please retry in 20.04466179s.', 20_044.66179], ['please wait 500 ms', 500], ['Retry after 250 milliseconds', 250],
+    ['try again in 2 minutes', 120_000], ['retry after 1 hour', 3_600_000], ['Wait 3 secs', 3000], ['retry after 1 min', 60_000]
+  ]
+  for (const [message, ms] of inWords) t.equal(providerWait({}, { error: { message } }, now), ms, message)
+  t.equal(providerWait({}, { error: { message: 'retry after a while, 5 tries left' } }, now), undefined, 'no number, no wait')
   t.equal(providerWait({}, { error: { message: 5 } }, now), undefined)
   t.equal(providerWait(undefined, undefined, now), undefined)
   t.equal(parseRetryAfter('2', now), 2000)

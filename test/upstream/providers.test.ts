@@ -15,7 +15,8 @@ const dir = join(__dirname, '..', 'fixtures', 'providers')
 const corpus = readdirSync(dir).filter((file) => file.endsWith('.json')).flatMap((file) =>
   (JSON.parse(readFileSync(join(dir, file), 'utf8')) as Fixture[]).map((fixture) => ({ provider: file.replace('.json', ''), ...fixture })))
 
-t.ok(corpus.length >= 60, `${corpus.length} provider replies`)
+t.ok(corpus.length >= 120, `${corpus.length} provider replies`)
+t.ok(new Set(corpus.map((fixture) => fixture.provider)).size >= 20, 'from at least 20 providers and servers')
 t.ok(corpus.every((fixture) => fixture.source.length > 5), 'each cites where it was seen')
 
 t.test('the pure translation', async (t) => {
