@@ -9,7 +9,8 @@ import { Value } from '@sinclair/typebox/value'
 import t, { type Test } from 'tap'
 import { AttemptRecordSchema } from '../../lib/catalog/details'
 import { attemptCandidates, attemptPolicy, DEFAULT_RULES, fetchUpstream, type AttemptCandidate, type AttemptRecord } from '../../lib/upstream'
-import { GatewayError, isGatewayError, type GatewayErrorCode } from '../internals'
+import Fastify from 'fastify'
+import gatewayErrors, { GatewayError, isGatewayError, type GatewayErrorCode } from '../internals'
 
 interface Fixture { name: string, status: number, headers: Record<string, string>, body: string, expect: { code: GatewayErrorCode } }
 const dir = join(__dirname, '..', 'fixtures', 'providers')
@@ -287,4 +288,30 @@ t.test('a deadline passed before its timer fires (a blocked event loop) still st
     throw new GatewayError('service_unavailable')
   }, { deadlineMs: 20, onAttempts: (l) => { ledger = l } }), { code: 'service_unavailable' })
   t.match(ledger, [{ provider: 'busy', decision: 'fell_back' }, { provider: 'next', decision: 'stopped', reason: 'the deadline passed' }])
+})
+
+t.test('a code of the app\'s own, thrown by a call: its code and its `like` rule survive the loop', async (t) => {
+  const policy = attemptPolicy({ guardrail_blocked: { like: 'content_filtered' } })
+  let calls = 0
+  const refuse = async () => { calls++; throw new GatewayError('guardrail_blocked' as never) }
+  const stopped = await attemptCandidates([{ name: 'a' }, { name: 'b' }], refuse, { policy }).catch((e: unknown) => e) as GatewayError
+  t.equal(stopped.code, 'guardrail_blocked' as never)
+  t.equal(calls, 1, 'like content_filtered: stopped, no fallback')
+  t.match((stopped.details as { attempts: AttemptRecord[] }).attempts, [{ code: 'guardrail_blocked', retryable: false, decision: 'stopped' }])
+  const app = Fastify()
+  await app.register(gatewayErrors, { extraCodes: { guardrail_blocked: { status: 403, message: 'Blocked by a guardrail policy' } } })
+  app.get('/', async () => attemptCandidates([{ name: 'a' }], refuse, { policy }))
+  t.teardown(() => app.close())
+  const res = await app.inject('/')
+  t.equal(res.statusCode, 403, 'the app that declares it replies with its status')
+  t.equal(res.json().error.code, 'guardrail_blocked')
+  t.match(res.json().error.details.attempts, [{ code: 'guardrail_blocked' }], 'and the ledger')
+  calls = 0
+  const unknown = await attemptCandidates([{ name: 'a' }], async () => { throw new GatewayError('' as never) }).catch((e: unknown) => e) as GatewayError
+  t.equal(unknown.code, 'internal_error', 'a GatewayError without a code is an internal_error')
+  const noRule = await attemptCandidates([{ name: 'a' }], refuse).catch((e: unknown) => e) as GatewayError
+  t.equal(noRule.code, 'internal_error', 'without a rule, a code of your own cannot be told from a typo')
+  const custom = { rule: () => ({ retries: 0, then: 'stop' as const, capable: false }) }
+  const mine = await attemptCandidates([{ name: 'a' }], refuse, { policy: custom }).catch((e: unknown) => e) as GatewayError
+  t.equal(mine.code, 'internal_error', 'a policy of your own without `knows` knows only the catalog')
 })

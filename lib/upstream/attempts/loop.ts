@@ -57,15 +57,15 @@ export interface AttemptResult<T, C> {
 }
 
 const checkByCode = new Map<string, Check>(checks.map((check) => [check.code, check]))
-const EMPTY_PROFILE: RequestProfile = {
-  model: '', endpoint: 'chat', stream: false, features: {}, limits: {}, policy: {}
-}
-
+const NO_PROFILE: RequestProfile = { model: '', endpoint: 'chat', stream: false, features: {}, limits: {}, policy: {} }
 type Details = Record<string, unknown> | undefined
+type Refusal = { code: GatewayErrorCode, details: Details }
 
-function failureOf (error: unknown, candidate: AttemptCandidate): { code: GatewayErrorCode, details: Details } {
+function failureOf (error: unknown, candidate: AttemptCandidate, policy: AttemptPolicy): Refusal {
   if (isGatewayError(error)) {
-    const code = isGatewayErrorCode(error.code) ? error.code : 'internal_error'
+    // A code of the app's own stays when the policy has a rule for it (`like`): the app's registry replies with it.
+    const known = isGatewayErrorCode(error.code) || policy.knows?.(error.code) === true
+    const code = known ? error.code : 'internal_error'
     return { code, details: error.details as Record<string, unknown> | undefined }
   }
   if (typeof error === 'object' && error !== null && ('status' in error || 'error' in error)) {
@@ -154,7 +154,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
   const ledger: AttemptRecord[] = []
   const failures: Failure[] = []
   const refused: GatewayErrorCode[] = []
-  let needs = options.profile ?? EMPTY_PROFILE
+  let needs = options.profile ?? NO_PROFILE
   let calls = 0
 
   const finish = (outcome: 'succeeded' | 'failed') => {
@@ -201,7 +201,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
         span?.succeeded(result)
         return result
       } catch (error) {
-        const { code, details } = failureOf(error, candidate)
+        const { code, details } = failureOf(error, candidate, policy)
         span?.failed(code, details)
         throw error
       }
@@ -226,7 +226,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
       // cancelled at the deadline (the call gave up on the aborted signal): the provider took too long
       const { code, details } = overtime.signal.aborted && !left() && cancelled(error)
         ? { code: 'upstream_timeout' as const, details: { provider: candidate.name } }
-        : failureOf(error, candidate)
+        : failureOf(error, candidate, policy)
       const rule = policy.rule(code)
       const wait = statedWait(details)
       const status = upstreamStatus(details)
@@ -235,7 +235,7 @@ export async function attemptCandidates<C extends AttemptCandidate, T> (
         ...model,
         code,
         ...(status === undefined ? {} : { status }),
-        retryable: catalog[code].retryable,
+        retryable: (catalog as Partial<typeof catalog>)[code]?.retryable ?? rule.retries > 0,
         ...(wait === undefined ? {} : { wait_ms: wait }),
         duration_ms: Math.round(performance.now() - started),
         decision: 'stopped'

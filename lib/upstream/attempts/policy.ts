@@ -25,6 +25,8 @@ export type AttemptPolicyRules = Readonly<Record<string, AttemptRule>>
 
 export interface AttemptPolicy {
   rule: (code: string) => ResolvedRule
+  /** Whether the policy has a rule for a code (a code of your own given one with `like`). */
+  knows?: (code: string) => boolean
 }
 
 /** Provider faults worth the same candidate again, after a wait. */
@@ -98,7 +100,7 @@ export function attemptPolicy (rules: AttemptPolicyRules = {}): AttemptPolicy {
     return result
   }
   for (const code of [...pending.keys()]) if (pending.has(code)) resolve(code)
-  return { rule: (code) => resolved.get(code) ?? STOP }
+  return { rule: (code) => resolved.get(code) ?? STOP, knows: (code) => resolved.has(code) }
 }
 
 export const defaultAttemptPolicy: AttemptPolicy = attemptPolicy()
