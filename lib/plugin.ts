@@ -160,7 +160,7 @@ async function gatewayErrorsPlugin (fastify: FastifyInstance, rawOptions: Gatewa
 
   // Every reply of the routes added after the plugin passes here. One sent before the route's handler
   // began (a CORS preflight, a cache hook answering itself) gets its x-request-id here; error replies
-  // have it already (reply.ts sets it wherever the handler did not).
+  // have it already (reply/sender.ts sets it wherever the handler did not).
   const guardStream = createStreamGuard(frameFor, options.onStreamEnd)
   fastify.addHook('onSend', function gatewayErrorsOnSend (request, reply, payload, done) {
     if (stampRequestId && !handlerStarted(request) && !reply.hasHeader('x-request-id')) {
