@@ -123,9 +123,13 @@ const MODEL_MISSING = /\b(?:model_not_found|DeploymentNotFound|NOT_FOUND)\b/
 // Anthropic names the field at fault first: "max_tokens: 128001 > 64000, …", "`max_tokens` must be …"
 const LEADING_PARAM = /^`?([a-z_][a-z0-9_]{0,40}(?:\.[a-z0-9_]{1,40}){0,4})`?(?::\s|\s(?:must|should|is)\b)/
 const URL = /\bhttps?:\/\/[^\s"'<>]{1,500}/g
+const NAMED_FIELD = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i
+
 function paramOf (error: ProviderError): string | undefined {
   if (error.param !== undefined && error.param !== '') return redactString(error.param, 80)
-  const quoted = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i.exec(error.message)
+  // OpenAI: "Unrecognized request argument supplied: foo"
+  const supplied = /argument supplied:\s{0,3}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i.exec(error.message)
+  const quoted = supplied ?? NAMED_FIELD.exec(error.message)
   // Bedrock: "extraneous key [top_k] is not permitted", "required key [messages] not found"
   const bracketed = /(?:extraneous|required) key \[([A-Za-z_$][\w.$]{0,60})\]/.exec(error.message)
   // Gemini: 'Unknown name "stream": Cannot find field.'; pydantic (Mistral, vLLM): "loc": ["body", "n"]

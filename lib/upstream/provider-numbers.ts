@@ -43,12 +43,16 @@ function numberAfter (message: string, pattern: RegExp): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined
 }
 
+// Mistral puts the number first: "too large for model with 32768 maximum context length"
+const MAX_BEFORE = /(\d{1,9}) maximum context length/i
+
 export function contextNumbers (message: string, counts: { requested?: number, max?: number }): Record<string, number> {
   const pair = TOKENS_OVER_MAX.exec(message) ?? TOKEN_COUNT_OVER_MAX.exec(message)
   const sum = GIVEN_SUM.exec(message)
   const requested = counts.requested ?? (pair !== null
     ? Number(pair[1])
     : sum !== null ? Number(sum[1]) + Number(sum[2]) : numberAfter(message, REQUESTED_TOKENS))
-  const max = counts.max ?? (pair !== null ? Number(pair[2]) : numberAfter(message, MAX_TOKENS))
+  const stated = numberAfter(message, MAX_TOKENS) ?? numberAfter(message, MAX_BEFORE)
+  const max = counts.max ?? (pair !== null ? Number(pair[2]) : stated)
   return requested !== undefined && max !== undefined ? { requested_tokens: requested, max_context_tokens: max } : {}
 }

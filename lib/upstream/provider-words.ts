@@ -72,7 +72,10 @@ export const MISSING_PARAM = /missing required|is required|field required|must b
 
 const SAFETY_STOPS = /^(?:SAFETY|PROHIBITED_CONTENT|BLOCKLIST|SPII)$/
 
-export const UNSUPPORTED = /not supported|does not support|unsupported|not enabled|no endpoints? found that support/i
+export const UNSUPPORTED = anyOf([
+  'not supported', 'does not support', 'unsupported', 'not enabled', 'only supported by',
+  'no endpoints? found that support'
+], 'i')
 // Per capability: words that name it anywhere, and (optionally) words that name it just before "not supported".
 const NOT_SUPPORTED = /not supported/gi
 const STRUCTURED = /json|mime type|structured|response.?format/i
@@ -81,7 +84,8 @@ const CAPABILITIES: Array<[RegExp, RegExp | undefined, GatewayErrorCode]> = [
   [/does not support (?:tools|function|tool)|function calling|tool use/i, /\btools?\b/i, 'tools_not_supported'],
   [/image|vision|multimodal/i, undefined, 'vision_not_supported'],
   [/does not support stream/i, /\bstream(?:ing)?\b/i, 'streaming_not_supported'],
-  [/json.?mode|response.?format|json_object|json.?schema/i, undefined, 'json_mode_not_supported'],
+  [/json.?schema|structured output/i, undefined, 'structured_output_not_supported'],
+  [/json.?mode|response.?format|json_object/i, undefined, 'json_mode_not_supported'],
   [/reasoning|thinking/i, undefined, 'reasoning_not_supported']
 ]
 // A request field that names a capability: refused "with this model", the model lacks it.
@@ -102,6 +106,8 @@ const CAPABILITY_FIELDS: Readonly<Record<string, GatewayErrorCode | undefined>> 
 /** The capability a refusal names, from the field at fault or the words. */
 export function capabilityOf (message: string, param: string | undefined): GatewayErrorCode | undefined {
   const byField = param === undefined ? undefined : CAPABILITY_FIELDS[param]
+  // response_format refused for a JSON schema: structured output is what is missing, not JSON mode
+  if (byField === 'json_mode_not_supported' && /json.?schema/i.test(message)) return 'structured_output_not_supported'
   if (byField !== undefined) return byField
   for (const [anywhere, named, code] of CAPABILITIES) {
     const namedBefore = named !== undefined && precededWithin(message, NOT_SUPPORTED, named, 90)

@@ -312,6 +312,15 @@ t.test('translateProviderError: each phrase and its spellings, each boundary', a
   for (const message of ['the contentfilter said no', 'the content-filter said no', 'a contentpolicy violation', 'content management refused it']) {
     t.equal(says(message), 'content_filtered', message)
   }
+  // wordings beyond the corpus: each names the real class
+  const translated = (status: number, error: Record<string, unknown>) => translateProviderError({ status, body: JSON.stringify({ error }), provider: 'p' })
+  t.match(translated(400, { message: 'Unrecognized request argument supplied: foo', param: null }), { code: 'unknown_field', details: { param: 'foo' } })
+  t.equal(says('Invalid content type. image_url is only supported by certain models.'), 'vision_not_supported')
+  t.equal(translated(400, { message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", param: 'response_format' }).code, 'structured_output_not_supported')
+  t.equal(translated(400, { message: "'response_format' of type 'json_object' is not supported with this model.", param: 'response_format' }).code, 'json_mode_not_supported')
+  t.equal(says('Structured output is not supported by this model'), 'structured_output_not_supported')
+  t.match(translated(400, { message: 'Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length' }),
+    { code: 'context_length_exceeded', details: { requested_tokens: 40000, max_context_tokens: 32768 } })
   t.equal(says('requests exceed the per-minute limit', 429), 'invalid_request')
   t.equal(says('input exceeds the perminute limit', 429), 'invalid_request')
   t.equal(says('exceeds the limit, wait a minute', 429), 'rate_limit_exceeded', 'no "per minute": a wait')
@@ -321,7 +330,7 @@ t.test('translateProviderError: each phrase and its spellings, each boundary', a
   t.equal(says('stream is not supported'), 'streaming_not_supported')
   t.equal(says('jsonmode is not supported'), 'json_mode_not_supported')
   t.equal(says('responseformat is not supported'), 'json_mode_not_supported')
-  t.equal(says('jsonschema is not supported'), 'json_mode_not_supported')
+  t.equal(says('jsonschema is not supported'), 'structured_output_not_supported', 'a JSON schema is structured output')
   t.equal(says('it went wrong: try again'), 'invalid_request', 'a field is named only at the start')
   t.match(translateProviderError({ status: 400, body: { error: { message: 'messages.0.content: must be a string' } } }).details, { param: 'messages.0.content' })
   t.match(translateProviderError({ status: 400, body: { error: { message: 'Unknown parameter: temprature' } } }).details, { param: 'temprature' })
