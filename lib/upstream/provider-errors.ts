@@ -7,6 +7,7 @@
 // excerpt of the message only when asked for, redacted.
 import type { GatewayErrorCode } from '../catalog/catalog'
 import { headerValue, providerWait } from './provider-waits'
+import { compose } from './patterns'
 import { contextNumbers, perMinuteTooLarge } from './provider-numbers'
 import {
   capabilityOf, CONFIGURATION, CONTEXT, FILTER, MISSING_PARAM, NO_ALLOWANCE, PROVIDER_CODES, QUOTA, QUOTA_ADVICE,
@@ -119,11 +120,13 @@ export function readProviderError (body: unknown): ProviderError | undefined {
 }
 
 // The provider lacks the model or deployment the gateway named: the gateway's configuration, not the caller's model.
-const MODEL_MISSING = /\b(?:model_not_found|DeploymentNotFound|NOT_FOUND)\b/
+const MODEL_MISSING = /\b(?:model_not_found|DeploymentNotFound|NOT_FOUND|invalid_model)\b/
 // Anthropic names the field at fault first: "max_tokens: 128001 > 64000, …", "`max_tokens` must be …"
 const LEADING_PARAM = /^`?([a-z_][a-z0-9_]{0,40}(?:\.[a-z0-9_]{1,40}){0,4})`?(?::\s|\s(?:must|should|is)\b)/
 const URL = /\bhttps?:\/\/[^\s"'<>]{1,500}/g
-const NAMED_FIELD = /(?:parameter|argument|field|property)[:\s]{1,4}[`'"]?([A-Za-z_][\w.[\]]{0,60})/i
+// Cohere: "unknown field: parameter 'foo' is not a valid field": the second keyword is not the name
+const FIELD_WORD = '(?:parameter|argument|field|property)'
+const NAMED_FIELD = compose(`${FIELD_WORD}[:\\s]{1,4}(?:${FIELD_WORD}\\s{1,3})?[\`'"]?([A-Za-z_][\\w.[\\]]{0,60})`, 'i')
 
 function paramOf (error: ProviderError): string | undefined {
   if (error.param !== undefined && error.param !== '') return redactString(error.param, 80)

@@ -24,6 +24,8 @@ export function perMinuteTooLarge (words: string): boolean {
     followedWithin(words, EXCEEDS, PER_MINUTE, 70)
 }
 const TOKENS_OVER_MAX = /(\d{1,9}) tokens > (\d{1,9})/
+// llama-cpp-python, DeepInfra: "Requested tokens (2285) exceed context window of 2048"
+const TOKENS_OVER_WINDOW = /tokens \((\d{1,9})\) exceeds? (?:the )?context window of (\d{1,9})/i
 const TOKEN_COUNT_OVER_MAX = /token count \((\d{1,9})\) exceeds the maximum number of tokens allowed \((\d{1,9})\)/i
 const REQUESTED_TOKENS = compose(`(?:${anyOf([
   'resulted in', 'requested', 'you requested', 'input has', 'contains', 'has', 'too long:', 'received', 'given:'
@@ -47,7 +49,7 @@ function numberAfter (message: string, pattern: RegExp): number | undefined {
 const MAX_BEFORE = /(\d{1,9}) maximum context length/i
 
 export function contextNumbers (message: string, counts: { requested?: number, max?: number }): Record<string, number> {
-  const pair = TOKENS_OVER_MAX.exec(message) ?? TOKEN_COUNT_OVER_MAX.exec(message)
+  const pair = TOKENS_OVER_MAX.exec(message) ?? TOKEN_COUNT_OVER_MAX.exec(message) ?? TOKENS_OVER_WINDOW.exec(message)
   const sum = GIVEN_SUM.exec(message)
   const requested = counts.requested ?? (pair !== null
     ? Number(pair[1])

@@ -321,6 +321,12 @@ t.test('translateProviderError: each phrase and its spellings, each boundary', a
   t.equal(says('Structured output is not supported by this model'), 'structured_output_not_supported')
   t.match(translated(400, { message: 'Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length' }),
     { code: 'context_length_exceeded', details: { requested_tokens: 40000, max_context_tokens: 32768 } })
+  t.match(translateProviderError({ status: 400, body: JSON.stringify({ message: "invalid request: unknown field: parameter 'foo' is not a valid field" }) }),
+    { code: 'unknown_field', details: { param: 'foo' } }, 'the name after a second keyword')
+  t.equal(translated(400, { message: "Invalid model 'llama-3-sonar-large-32k-online'. Permitted models can be found in the documentation.", type: 'invalid_model' }).code,
+    'upstream_error', 'the model the gateway named')
+  t.match(translateProviderError({ status: 500, body: JSON.stringify({ detail: { error: 'Requested tokens (9000) exceed context window of 8192' } }) }),
+    { code: 'context_length_exceeded', details: { requested_tokens: 9000, max_context_tokens: 8192 } })
   t.equal(says('requests exceed the per-minute limit', 429), 'invalid_request')
   t.equal(says('input exceeds the perminute limit', 429), 'invalid_request')
   t.equal(says('exceeds the limit, wait a minute', 429), 'rate_limit_exceeded', 'no "per minute": a wait')
