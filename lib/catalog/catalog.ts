@@ -506,12 +506,22 @@ export type CatalogOf = Readonly<Record<GatewayErrorCode, CatalogEntry>>
 /** The catalog, with its entries seen as plain CatalogEntry values. */
 export const catalogEntries = catalog as unknown as CatalogOf
 
-export const codes: readonly GatewayErrorCode[] = Object.freeze(Object.keys(catalog) as GatewayErrorCode[])
-export const sendableCodes: readonly SendableCode[] =
-  Object.freeze(codes.filter((code) => catalog[code].status !== 0) as SendableCode[])
-export const statuses: readonly GatewayErrorStatus[] = Object.freeze(
-  [...new Set(sendableCodes.map((code) => catalog[code].status))].sort((a, b) => a - b) as GatewayErrorStatus[]
-)
+/** The code lists of any catalog (this one, or an app's registry): every code, the sendable ones, their statuses. */
+export function codeListsOf (source: CatalogOf): {
+  codes: readonly GatewayErrorCode[]
+  sendableCodes: readonly GatewayErrorCode[]
+  statuses: readonly GatewayErrorStatus[]
+} {
+  const all = Object.freeze(Object.keys(source) as GatewayErrorCode[])
+  const sendable = Object.freeze(all.filter((code) => source[code].status !== 0))
+  const statusList = [...new Set(sendable.map((code) => source[code].status))].sort((a, b) => a - b)
+  return { codes: all, sendableCodes: sendable, statuses: Object.freeze(statusList as GatewayErrorStatus[]) }
+}
+
+const lists = codeListsOf(catalogEntries)
+export const codes: readonly GatewayErrorCode[] = lists.codes
+export const sendableCodes = lists.sendableCodes as readonly SendableCode[]
+export const statuses: readonly GatewayErrorStatus[] = lists.statuses
 
 /** The definition of a code of the gateway's own (`extraCodes`), as the catalog's are written. */
 export interface ExtraCodeDefinition {

@@ -5,9 +5,8 @@ import type { TObject } from '@sinclair/typebox'
 import { fail } from '../options'
 import type { ResolvedEntry } from '../reply/envelopes/envelope'
 import {
-  catalog, catalogEntries, entry, type CatalogOf, type ExtraCodeDefinition, type GatewayErrorCode,
-  type GatewayErrorStatus,
-  type OpenAIErrorType, type ResponseKey
+  catalog, catalogEntries, codeListsOf, entry, type CatalogOf, type ExtraCodeDefinition, type GatewayErrorCode,
+  type GatewayErrorStatus, type OpenAIErrorType, type ResponseKey
 } from './catalog'
 import { messageFor } from './message'
 
@@ -53,12 +52,7 @@ function resolve (code: GatewayErrorCode, source: CatalogOf): ResolvedEntry {
 }
 
 function createRegistry (source: CatalogOf): Registry {
-  const codes = Object.freeze(Object.keys(source) as GatewayErrorCode[])
-  const sendableCodes = Object.freeze(codes.filter((code) => source[code].status !== 0))
-  const statuses = Object.freeze([...new Set(sendableCodes.map((code) => source[code].status))].sort((
-    a,
-    b
-  ) => a - b) as GatewayErrorStatus[])
+  const { codes, sendableCodes, statuses } = codeListsOf(source)
   // No prototype: `entries[anything]` is an entry or undefined, never Object.prototype's members.
   const entries = Object.freeze(Object.assign(
     Object.create(null) as Record<GatewayErrorCode, ResolvedEntry>,
