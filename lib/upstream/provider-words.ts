@@ -27,8 +27,9 @@ export const QUOTA = anyOf([
   'billing', 'credit', 'quota', 'exceeded your current', 'payment', 'balance', 'recharge', 'top.?up', 'arrear',
   'out of (?:extra )?usage', '欠费', '余额'
 ])
-// Advice, not a statement: Gemini's per-minute "Resource has been exhausted (e.g. check quota)."
-export const QUOTA_ADVICE = /\(e\.g\. check quota\)/gi
+// Advice, not a statement: "(e.g. check quota)" beside Gemini's per-minute limit, "please check your
+// plan and billing details" beside OpenAI's (the statement, "exceeded your current quota", stays).
+export const QUOTA_ADVICE = /\bcheck (?:your )?(?:quota|plan|billing)[^.)]{0,80}/gi
 // A quota whose allowance is zero: no wait can cure it ("limit: 0, model: gemini-2.5-pro").
 export const NO_ALLOWANCE = /\blimit:? 0\b/i
 

@@ -327,6 +327,8 @@ t.test('translateProviderError: each phrase and its spellings, each boundary', a
     'upstream_error', 'the model the gateway named')
   t.match(translateProviderError({ status: 500, body: JSON.stringify({ detail: { error: 'Requested tokens (9000) exceed context window of 8192' } }) }),
     { code: 'context_length_exceeded', details: { requested_tokens: 9000, max_context_tokens: 8192 } })
+  t.equal(says('Too many requests, please check your quota settings', 429), 'rate_limit_exceeded', 'advice to check a quota is no exhausted quota')
+  t.equal(says('You exceeded your current quota, please check your plan and billing details', 429), 'model_unavailable', 'the statement beside the advice stays')
   t.equal(says('requests exceed the per-minute limit', 429), 'invalid_request')
   t.equal(says('input exceeds the perminute limit', 429), 'invalid_request')
   t.equal(says('exceeds the limit, wait a minute', 429), 'rate_limit_exceeded', 'no "per minute": a wait')
